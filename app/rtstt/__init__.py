@@ -1,0 +1,3 @@
+"""RTSTT: real-time speech-to-text on the desktop."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,269 @@
+"""System audio ("what you hear") on each platform, behind the same source protocol as a microphone.
+
+- Windows: WASAPI loopback through `pyaudiowpatch` (a PyAudio fork that exposes each output device
+  as a loopback input). Kept thin: find the loopback twin of the output device, open a callback
+  stream, copy frames into the ring.
+- Linux: the `.monitor` source of a PulseAudio or PipeWire (pipewire-pulse) sink, recorded with
+  `parec` from pulseaudio-utils, which needs no ALSA plugin configuration.
+- macOS has no loopback API: users install a virtual device (BlackHole) and pick it as a microphone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from rtstt.audio.devices import DeviceInfo, find_device, slug
+from rtstt.audio.sources import RingSource
+from rtstt.errors import AudioDeviceError
+
+PULSE_RATE = 48000
+
+
+# ---- Linux: PulseAudio / PipeWire monitor sources --------------------------------------------
+def _pactl(*args: str) -> str:
+    if shutil.which("pactl") is None:
+        raise AudioDeviceError(
+            "system audio needs PulseAudio or PipeWire tools", "Debian/Ubuntu: sudo apt install pulseaudio-utils"
+        )
+    try:
+        done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=5)
+    except subprocess.TimeoutExpired as exc:
+        raise AudioDeviceError("the sound server does not answer", "is PulseAudio/PipeWire running?") from exc
+    if done.returncode != 0:
+        detail = (done.stderr.strip() or done.stdout.strip() or "no answer").splitlines()[0]
+        raise AudioDeviceError(
+            f"cannot reach the sound server: {detail}",
+            "start PulseAudio or PipeWire (pipewire-pulse)",
+        )
+    return done.stdout
+
+
+def default_pulse_monitor() -> str:
+    for line in _pactl("info").splitlines():
+        if line.startswith("Default Sink:"):
+            return line.split(":", 1)[1].strip() + ".monitor"
+    raise AudioDeviceError("the sound server has no default output", "choose a source from `rtstt devices`")
+
+
+def list_pulse_monitors() -> list[DeviceInfo]:
+    try:
+        default = default_pulse_monitor()
+    except AudioDeviceError:
+        default = ""
+    out = []
+    for line in _pactl("list", "short", "sources").splitlines():
+        cols = line.split("\t")
+        if len(cols) < 2 or not cols[1].endswith(".monitor"):
+            continue
+        name = cols[1]
+        out.append(
+            DeviceInfo(
+                id=f"pulse/{name}",
+                name=name,
+                kind="loopback",
+                host_api="PulseAudio",
+                channels=2,
+                default_rate=PULSE_RATE,
+                is_default=name == default,
+            )
+        )
+    return out
+
+
+class PulseMonitorSource(RingSource):
+    """Records a sink's monitor through `parec` (raw float32 mono) on a reader thread."""
+
+    def __init__(self, monitor: str) -> None:
+        if shutil.which("parec") is None:
+            raise AudioDeviceError("system audio needs `parec`", "Debian/Ubuntu: sudo apt install pulseaudio-utils")
+        super().__init__(name=f"system audio ({monitor})", rate=PULSE_RATE)
+        self.monitor = monitor
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        cmd = [
+            "parec",
+            f"--device={self.monitor}",
+            "--format=float32le",
+            f"--rate={self.rate}",
+            "--channels=1",
+            "--raw",
+            "--latency-msec=20",
+            "--client-name=rtstt",
+        ]
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._thread = threading.Thread(target=self._pump, name="rtstt-parec", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        rest = b""
+        while True:
+            try:
+                data = os.read(fd, 4 * int(self.rate * 0.02))
+            except OSError:
+                data = b""
+            if not data:
+                break
+            data = rest + data
+            cut = len(data) - len(data) % 4
+            rest = data[cut:]
+            self.ring.write(np.frombuffer(data[:cut], dtype="<f4"))
+        if not self._stopped.is_set():
+            err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
+            self.fail(AudioDeviceError(f"system audio capture stopped: {err or 'parec exited'}", "check the output"))
+
+    def alive(self) -> bool:
+        return self._proc is None or self._proc.poll() is None or not self.ring.closed
+
+    def stop(self) -> None:
+        super().stop()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
+# ---- Windows: WASAPI loopback through pyaudiowpatch ------------------------------------------
+def _pyaudiowpatch() -> Any:
+    try:
+        import pyaudiowpatch
+    except ImportError as exc:
+        raise AudioDeviceError("system audio on Windows needs PyAudioWPatch", "pip install PyAudioWPatch") from exc
+    return pyaudiowpatch
+
+
+def find_wasapi_loopback(pa: Any, pyaudio: Any, name: str | None = None) -> dict[str, Any]:
+    """The loopback twin of the named output device (default: the default speakers)."""
+    try:
+        wasapi = pa.get_host_api_info_by_type(pyaudio.paWASAPI)
+    except OSError as exc:
+        raise AudioDeviceError("WASAPI is not available on this system", "update Windows audio drivers") from exc
+    loopbacks = list(pa.get_loopback_device_info_generator())
+    if name:
+        for dev in loopbacks:
+            if name in (dev["name"], f"wasapi/{slug(dev['name'])}") or name.lower() in dev["name"].lower():
+                return dev
+        raise AudioDeviceError(f"no loopback device matches {name!r}", "see `rtstt devices`")
+    speakers = pa.get_device_info_by_index(wasapi["defaultOutputDevice"])
+    if speakers.get("isLoopbackDevice"):
+        return speakers
+    for dev in loopbacks:
+        # pyaudiowpatch names the twin "<speakers name> [Loopback]".
+        if speakers["name"] in dev["name"]:
+            return dev
+    raise AudioDeviceError(f"no loopback device for {speakers['name']}", "pick an output in Windows sound settings")
+
+
+def list_wasapi_loopback(pyaudio: Any | None = None) -> list[DeviceInfo]:
+    pyaudio = pyaudio or _pyaudiowpatch()
+    pa = pyaudio.PyAudio()
+    try:
+        try:
+            default = find_wasapi_loopback(pa, pyaudio)["index"]
+        except AudioDeviceError:
+            default = None
+        return [
+            DeviceInfo(
+                id=f"wasapi/{slug(dev['name'])}",
+                name=str(dev["name"]),
+                kind="loopback",
+                host_api="Windows WASAPI",
+                channels=int(dev["maxInputChannels"]),
+                default_rate=int(dev["defaultSampleRate"]),
+                is_default=dev["index"] == default,
+                index=int(dev["index"]),
+            )
+            for dev in pa.get_loopback_device_info_generator()
+        ]
+    finally:
+        pa.terminate()
+
+
+class WasapiLoopbackSource(RingSource):
+    """What the speakers play, captured by WASAPI in shared loopback mode."""
+
+    def __init__(self, name: str | None = None, pyaudio: Any | None = None) -> None:
+        self._pyaudio = pyaudio or _pyaudiowpatch()
+        self._pa = self._pyaudio.PyAudio()
+        try:
+            info = find_wasapi_loopback(self._pa, self._pyaudio, name)
+        except Exception:
+            self._pa.terminate()
+            raise
+        super().__init__(name=f"system audio ({info['name']})", rate=int(info["defaultSampleRate"]))
+        self._index = int(info["index"])
+        self._channels = max(1, int(info["maxInputChannels"]))
+        self._stream: Any = None
+
+    def start(self) -> None:
+        channels = self._channels
+        pyaudio = self._pyaudio
+
+        def callback(in_data: bytes, frame_count: int, time_info: Any, status: int) -> tuple[None, int]:
+            frames = np.frombuffer(in_data, dtype=np.float32).reshape(-1, channels)
+            self.ring.write(frames.mean(axis=1) if channels > 1 else frames[:, 0])
+            return (None, pyaudio.paContinue)
+
+        try:
+            self._stream = self._pa.open(
+                format=pyaudio.paFloat32,
+                channels=channels,
+                rate=self.rate,
+                input=True,
+                input_device_index=self._index,
+                frames_per_buffer=int(self.rate * 0.02),
+                stream_callback=callback,
+            )
+            self._stream.start_stream()
+        except OSError as exc:
+            raise AudioDeviceError(f"cannot open {self.name}: {exc}", "is the output device still there?") from exc
+
+    def alive(self) -> bool:
+        return self._stream is None or bool(self._stream.is_active())
+
+    def stop(self) -> None:
+        super().stop()
+        try:
+            if self._stream is not None:
+                self._stream.stop_stream()
+                self._stream.close()
+        except OSError:
+            pass
+        finally:
+            self._pa.terminate()
+
+
+# ---- per platform ------------------------------------------------------------------------------
+def list_loopback() -> list[DeviceInfo]:
+    if sys.platform == "win32":
+        return list_wasapi_loopback()
+    if sys.platform.startswith("linux"):
+        return list_pulse_monitors()
+    return []
+
+
+def open_loopback(ident: str | None = None) -> RingSource:
+    if sys.platform == "win32":
+        return WasapiLoopbackSource(ident)
+    if sys.platform.startswith("linux"):
+        if not ident:
+            return PulseMonitorSource(default_pulse_monitor())
+        if ident.startswith("pulse/") or ident.endswith(".monitor"):
+            return PulseMonitorSource(ident.removeprefix("pulse/"))
+        return PulseMonitorSource(find_device(ident, list_pulse_monitors()).name)
+    raise AudioDeviceError(
+        "this system has no system-audio capture API",
+        "install a virtual loopback device (e.g. BlackHole) and choose it as the microphone",
+    )

@@ -1,0 +1,315 @@
+"""Audio sources behind one protocol: a file, a microphone, or system audio (see loopback.py).
+
+Every source delivers 16 kHz mono float32 blocks through `read(timeout)`: an empty array means
+"nothing yet", `None` means "ended" (the file ran out, `stop()` was called, or the device failed;
+`error` then says why). Live sources capture in a callback into an `AudioRing` and convert on the
+reader's side, so the callback only copies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from rtstt.audio.dsp import TARGET_RATE, StreamResampler, to_mono
+from rtstt.audio.ring import AudioRing
+from rtstt.errors import AudioDeviceError, AudioFormatError, RtsttError
+
+RING_SECONDS = 30.0  # what a stalled engine may fall behind before the oldest audio is dropped
+
+
+@runtime_checkable
+class AudioSource(Protocol):
+    name: str
+    realtime: bool  # audio arrives at the speed of speech (latency is meaningful)
+    error: RtsttError | None
+
+    def start(self) -> None: ...
+
+    def read(self, timeout: float = 0.0) -> np.ndarray | None: ...
+
+    def stop(self) -> None: ...
+
+
+# ---- files -----------------------------------------------------------------------------------
+class _Decoder(Protocol):
+    rate: int
+
+    def read(self, frames: int) -> np.ndarray: ...  # mono float32 at `rate`; empty at the end
+
+    def close(self) -> None: ...
+
+
+class _SoundFileDecoder:
+    """WAV, FLAC, OGG, MP3 (libsndfile ≥ 1.1), read in blocks: a long file never sits in RAM."""
+
+    def __init__(self, path: Path) -> None:
+        import soundfile
+
+        self._file = soundfile.SoundFile(str(path))
+        self.rate = int(self._file.samplerate)
+        self.duration_s = self._file.frames / self.rate if self._file.frames > 0 else None
+
+    def read(self, frames: int) -> np.ndarray:
+        return to_mono(self._file.read(frames, dtype="float32", always_2d=True))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _AvDecoder:
+    """Anything FFmpeg reads (M4A, MP4 and other video, AAC, Opus, WMA...), through PyAV."""
+
+    def __init__(self, path: Path) -> None:
+        import av
+
+        self._container = av.open(str(path))
+        streams = self._container.streams.audio
+        if not streams:
+            self._container.close()
+            raise AudioFormatError(f"{path.name} has no audio track", "choose a file with sound")
+        stream = streams[0]
+        self.rate = int(stream.rate or stream.codec_context.sample_rate or TARGET_RATE)
+        self.duration_s = float(stream.duration * stream.time_base) if stream.duration else None
+        # Down-mix only; the rate change is soxr's job like everywhere else.
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
+        self._frames = self._container.decode(stream)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._done = False
+
+    def read(self, frames: int) -> np.ndarray:
+        import av
+
+        while len(self._pending) < frames and not self._done:
+            try:
+                frame = next(self._frames)
+            except StopIteration:
+                self._done = True
+                break
+            except av.error.FFmpegError as exc:
+                raise AudioFormatError(f"the file is damaged: {exc}", "the transcript so far is kept") from exc
+            for out in self._resampler.resample(frame):
+                self._pending = np.concatenate([self._pending, out.to_ndarray().reshape(-1).astype(np.float32)])
+        block, self._pending = self._pending[:frames], self._pending[frames:]
+        return block
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def open_decoder(path: Path) -> _SoundFileDecoder | _AvDecoder:
+    """Open with libsndfile when it can, else FFmpeg; a file neither reads is an AudioFormatError."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise AudioFormatError(f"{path} does not exist", "check the path")
+    if path.is_dir():
+        raise AudioFormatError(f"{path} is a folder, not an audio file", "pass a file")
+    try:
+        return _SoundFileDecoder(path)
+    except Exception:
+        pass
+    try:
+        import av
+
+        try:
+            return _AvDecoder(path)
+        except av.error.FFmpegError as exc:
+            raise AudioFormatError(
+                f"cannot read {path.name}: not an audio file or damaged ({exc.strerror or exc})",
+                "try another file, or convert it to WAV/FLAC",
+            ) from exc
+    except ImportError as exc:
+        raise AudioFormatError(f"cannot read {path.name}", "install PyAV (pip install av) for this format") from exc
+
+
+class FileSource:
+    """Replays a file: in real time (as if someone were speaking) or as fast as the engine reads."""
+
+    def __init__(self, path: Path, realtime: bool = False, block_s: float | None = None) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        self.realtime = realtime
+        self.error: RtsttError | None = None
+        self._decoder = open_decoder(self.path)  # fail now, before any model loads
+        self.duration_s = self._decoder.duration_s
+        self._resampler = StreamResampler(self._decoder.rate)
+        self._block = int((block_s or (0.02 if realtime else 0.5)) * TARGET_RATE)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._delivered = 0
+        self._eof = False
+        self._stopped = threading.Event()
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _fill(self, want: int) -> None:
+        """Decode until `want` samples at 16 kHz are pending or the file ends."""
+        while len(self._pending) < want and not self._eof:
+            native = max(1024, int(want * self._decoder.rate / TARGET_RATE))
+            raw = self._decoder.read(native)
+            last = len(raw) == 0
+            out = self._resampler.process(raw, last=last)
+            if out.size:
+                self._pending = np.concatenate([self._pending, out])
+            if last:
+                self._eof = True
+                self._decoder.close()
+
+    def read(self, timeout: float = 0.0) -> np.ndarray | None:
+        if self._stopped.is_set():
+            return None
+        try:
+            if not self.realtime:
+                self._fill(self._block)
+                return self._take(self._block)
+            deadline = time.monotonic() + timeout
+            while True:
+                due = int((time.monotonic() - self._t0) * TARGET_RATE) - self._delivered
+                if due > 0:
+                    self._fill(due)
+                    return self._take(due)
+                wait = min(deadline - time.monotonic(), -due / TARGET_RATE + 0.001)
+                if wait <= 0:
+                    return np.zeros(0, dtype=np.float32)
+                if self._stopped.wait(wait):
+                    return None
+        except AudioFormatError as exc:
+            self.error = exc
+            return None
+
+    def _take(self, n: int) -> np.ndarray | None:
+        if not self._pending.size and self._eof:
+            return None
+        block, self._pending = self._pending[:n], self._pending[n:]
+        self._delivered += len(block)
+        return block
+
+
+# ---- live capture ----------------------------------------------------------------------------
+class RingSource:
+    """Base for live sources: a capture callback fills the ring; `read` resamples to 16 kHz."""
+
+    realtime = True
+
+    def __init__(self, name: str, rate: int) -> None:
+        self.name = name
+        self.rate = int(rate)
+        self.error: RtsttError | None = None
+        self.ring = AudioRing(int(RING_SECONDS * self.rate))
+        self._resampler = StreamResampler(self.rate)
+        self._stopped = threading.Event()
+
+    @property
+    def dropped_s(self) -> float:
+        return self.ring.dropped / self.rate
+
+    def fail(self, error: RtsttError) -> None:
+        """Called from the capture side when the device goes away; `read` then ends the stream."""
+        if self.error is None and not self._stopped.is_set():
+            self.error = error
+        self.ring.close()
+
+    def alive(self) -> bool:
+        return True
+
+    def read(self, timeout: float = 0.0) -> np.ndarray | None:
+        block = self.ring.read(timeout=timeout)
+        if block.size:
+            return self._resampler.process(block)
+        if self._stopped.is_set() or self.error is not None or not self.alive():
+            if self.error is None and not self._stopped.is_set():
+                self.error = AudioDeviceError(f"{self.name} stopped delivering audio", "is it still plugged in?")
+            return None
+        return block
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.ring.close()
+
+
+class MicSource(RingSource):
+    """A microphone (or any input device) through sounddevice / PortAudio."""
+
+    def __init__(self, device: int | None = None, name: str = "microphone") -> None:
+        sd = _sounddevice()
+        try:
+            info = sd.query_devices(device, kind="input") if device is None else sd.query_devices(device)
+        except (ValueError, sd.PortAudioError) as exc:
+            raise AudioDeviceError(f"no usable input device: {exc}", "see `rtstt devices`") from exc
+        if int(info["max_input_channels"]) < 1:
+            raise AudioDeviceError(f"{info['name']} cannot record", "pick an input from `rtstt devices`")
+        super().__init__(name=str(info["name"]) or name, rate=int(info["default_samplerate"]))
+        self._device = device
+        self._channels = min(2, int(info["max_input_channels"]))
+        self._stream = None
+
+    def start(self) -> None:
+        sd = _sounddevice()
+
+        def callback(indata, frames, time_info, status) -> None:  # PortAudio's thread: copy and leave
+            self.ring.write(indata.mean(axis=1) if indata.shape[1] > 1 else indata[:, 0])
+
+        def finished() -> None:
+            if not self._stopped.is_set():
+                self.fail(AudioDeviceError(f"{self.name} stopped (unplugged?)", "reconnect it and start again"))
+
+        try:
+            self._stream = sd.InputStream(
+                device=self._device,
+                channels=self._channels,
+                samplerate=self.rate,
+                dtype="float32",
+                blocksize=int(self.rate * 0.02),
+                callback=callback,
+                finished_callback=finished,
+            )
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            raise AudioDeviceError(f"cannot open {self.name}: {exc}", "is it in use or unplugged?") from exc
+
+    def alive(self) -> bool:
+        return self._stream is None or bool(self._stream.active)
+
+    def stop(self) -> None:
+        super().stop()
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:  # a vanished device cannot be closed cleanly; nothing is lost
+                pass
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except OSError as exc:  # the PortAudio library itself is missing
+        raise AudioDeviceError(
+            "PortAudio is not installed, so microphones cannot be used",
+            "Debian/Ubuntu: sudo apt install libportaudio2",
+        ) from exc
+    return sounddevice
+
+
+def open_source(spec: str, realtime: bool = True) -> AudioSource:
+    """`mic`, `mic:ID`, `loopback`, `loopback:ID` or `file:PATH` (IDs from `rtstt devices`)."""
+    from rtstt.audio.devices import resolve_device
+
+    kind, _, ident = spec.partition(":")
+    if kind == "file":
+        return FileSource(Path(ident), realtime=realtime)
+    if kind == "mic":
+        return MicSource(resolve_device(ident, "input") if ident else None)
+    if kind == "loopback":
+        from rtstt.audio.loopback import open_loopback
+
+        return open_loopback(ident or None)
+    raise AudioDeviceError(f"unknown audio source {spec!r}", "use mic, mic:ID, loopback, loopback:ID or a file")

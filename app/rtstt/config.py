@@ -1,0 +1,232 @@
+"""Typed, validated settings persisted as TOML in the user's config folder.
+
+Precedence, lowest to highest: defaults, `config.toml`, `RTSTT_<SECTION>_<KEY>` environment variables,
+explicit overrides (command-line flags). `RTSTT_HOME` moves every user folder under one root, which
+keeps tests and portable installs away from the real profile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rtstt.errors import SettingsError
+
+APP_NAME = "rtstt"
+
+
+@dataclass(frozen=True, slots=True)
+class UserDirs:
+    config: Path
+    data: Path
+
+    @property
+    def sessions(self) -> Path:
+        return self.data / "sessions"
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / "config.toml"
+
+
+def user_dirs() -> UserDirs:
+    home = os.environ.get("RTSTT_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return UserDirs(config=root / "config", data=root / "data")
+    import platformdirs
+
+    return UserDirs(
+        config=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+    )
+
+
+@dataclass
+class AudioSettings:
+    source: str = "file"  # file | mic | loopback | mix
+    device: str = ""  # stable device id from `rtstt devices`; empty = system default
+    realtime: bool = True  # replay files at the speed of speech
+
+    def validate(self) -> None:
+        _choice("audio.source", self.source, ("file", "mic", "loopback", "mix"))
+
+
+@dataclass
+class VadSettings:
+    threshold: float = 0.5
+    min_silence_ms: int = 250  # silence that closes an utterance
+    speech_pad_ms: int = 200  # audio kept around speech so word edges are not clipped
+
+    def validate(self) -> None:
+        _range("vad.threshold", self.threshold, 0.05, 0.95)
+        _range("vad.min_silence_ms", self.min_silence_ms, 50, 5000)
+        _range("vad.speech_pad_ms", self.speech_pad_ms, 0, 1000)
+
+
+@dataclass
+class SttSettings:
+    model: str = ""  # empty = offline default for the language (tiny.en / base)
+    language: str = "en"  # ISO code or "auto"
+    device: str = "auto"  # auto | cpu | cuda
+    compute_type: str = "auto"  # auto | int8 | int8_float16 | float16 | float32 ...
+    threads: int = 0  # 0 = all cores
+    beam_size: int = 1
+    partial_interval_s: float = 0.25  # how often the tentative text refreshes while speaking
+
+    def validate(self) -> None:
+        _choice("stt.device", self.device, ("auto", "cpu", "cuda"))
+        _choice(
+            "stt.compute_type",
+            self.compute_type,
+            ("auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16", "bfloat16", "float32"),
+        )
+        _range("stt.threads", self.threads, 0, 256)
+        _range("stt.beam_size", self.beam_size, 1, 10)
+        _range("stt.partial_interval_s", self.partial_interval_s, 0.05, 10.0)
+        if not self.language or not (self.language == "auto" or 2 <= len(self.language) <= 3):
+            raise SettingsError(
+                f"stt.language must be an ISO 639-1 code like 'en' or 'auto', not {self.language!r}",
+                "set it in config.toml or with --language",
+            )
+
+
+@dataclass
+class StorageSettings:
+    sessions_dir: str = ""  # empty = the user data folder
+
+    def validate(self) -> None:
+        pass
+
+
+@dataclass
+class Settings:
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    stt: SttSettings = field(default_factory=SttSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+    def validate(self) -> Settings:
+        for f in fields(self):
+            getattr(self, f.name).validate()
+        return self
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def with_overrides(self, **dotted: Any) -> Settings:
+        """Return a copy with `section__key=value` overrides applied (None values are skipped)."""
+        data = self.to_dict()
+        for name, value in dotted.items():
+            if value is None:
+                continue
+            section, _, key = name.partition("__")
+            _set(data, section, key, value, source="override")
+        return from_dict(data)
+
+    def sessions_path(self) -> Path:
+        return Path(self.storage.sessions_dir).expanduser() if self.storage.sessions_dir else user_dirs().sessions
+
+
+def from_dict(data: dict[str, Any]) -> Settings:
+    """Build validated settings from nested dicts, rejecting unknown keys and wrong types."""
+    settings = Settings()
+    for section_name, values in data.items():
+        if not isinstance(values, dict):
+            raise SettingsError(f"[{section_name}] must be a table", "check config.toml")
+        for key, value in values.items():
+            _set_attr(settings, section_name, key, value)
+    return settings.validate()
+
+
+def load(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (if any), then RTSTT_<SECTION>_<KEY> environment overrides."""
+    path = path or user_dirs().config_file
+    data: dict[str, Any] = Settings().to_dict()
+    if path.exists():
+        try:
+            loaded = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path} is not valid TOML: {exc}", "fix or delete the file") from exc
+        for section, values in loaded.items():
+            if not isinstance(values, dict) or section not in data:
+                raise SettingsError(f"unknown section [{section}] in {path}", "remove it")
+            for key, value in values.items():
+                _set(data, section, key, value, source=str(path))
+    env = os.environ if env is None else env
+    for name, raw in env.items():
+        if not name.startswith("RTSTT_") or name == "RTSTT_HOME":
+            continue
+        rest = name[len("RTSTT_") :].lower()
+        section, _, key = rest.partition("_")
+        if section in data and key in data[section]:
+            _set(data, section, key, _parse_env(raw, data[section][key]), source=name)
+    return from_dict(data)
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write settings atomically so a crash never leaves a half-written config."""
+    import tomli_w
+
+    from rtstt.atomic import write_bytes_atomic
+
+    path = path or user_dirs().config_file
+    write_bytes_atomic(path, tomli_w.dumps(settings.validate().to_dict()).encode("utf-8"))
+    return path
+
+
+def _set(data: dict[str, Any], section: str, key: str, value: Any, source: str) -> None:
+    if section not in data or key not in data[section]:
+        raise SettingsError(f"unknown setting {section}.{key} (from {source})", "see `rtstt doctor` for valid keys")
+    data[section][key] = value
+
+
+def _set_attr(settings: Settings, section: str, key: str, value: Any) -> None:
+    sect = getattr(settings, section, None)
+    if sect is None or key not in {f.name for f in fields(sect)}:
+        raise SettingsError(f"unknown setting {section}.{key}", "check the spelling")
+    default = getattr(sect, key)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{section}.{key} must be true or false, not {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{section}.{key} must be a whole number, not {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{section}.{key} must be a number, not {value!r}")
+        value = float(value)
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise SettingsError(f"{section}.{key} must be text, not {value!r}")
+    setattr(sect, key, value)
+
+
+def _parse_env(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        return raw  # let validation name the bad value
+    return raw
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}; got {value!r}")

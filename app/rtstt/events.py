@@ -1,0 +1,124 @@
+"""The engine's vocabulary: immutable events that flow left to right.
+
+Every stage publishes these and nothing else, so the CLI, the window and the tests all consume the
+same objects. They are frozen dataclasses: safe to hand across threads (and Qt signals) unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word with audio-time bounds in seconds from the stream's start."""
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A span of committed text. `end` is the end of its last word."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    speaker: str | None = None
+    id: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["words"] = [asdict(w) for w in self.words]
+        return data
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Segment:
+        words = tuple(Word(**w) for w in data.get("words", ()))
+        return Segment(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data["text"]),
+            words=words,
+            speaker=data.get("speaker"),
+            id=int(data.get("id", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """Tentative text after the last final segment; replaced by the next Partial or Final."""
+
+    text: str
+    start: float
+    end: float
+    emitted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """A segment that will not change any more (except by user edits).
+
+    `emitted_at` is wall-clock seconds since the stream started; for a real-time source
+    `latency_s = emitted_at - segment.end` is how long the user waited for the final text.
+    """
+
+    segment: Segment
+    emitted_at: float
+
+    @property
+    def latency_s(self) -> float:
+        return self.emitted_at - self.segment.end
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerLabels:
+    """Speaker ids for segment ids, possibly relabelling earlier segments."""
+
+    labels: dict[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Keywords:
+    phrases: tuple[tuple[str, float], ...]
+    scope: str = "recent"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    text: str
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One observation: `name` like "latency_s", "rtf", "backlog_s", "rss_mb", "level_dbfs"."""
+
+    name: str
+    value: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EngineError:
+    """A problem the user should see; `fatal` means the stream stopped."""
+
+    message: str
+    hint: str = ""
+    fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnded:
+    """The source is exhausted or stopped and every final segment has been emitted."""
+
+    audio_s: float
+    wall_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+Event = Partial | Final | SpeakerLabels | Keywords | Summary | Metric | EngineError | StreamEnded

@@ -1,0 +1,269 @@
+"""The Engine: source → dsp → VAD → streaming STT → session, publishing events to subscribers.
+
+One engine thread runs VAD and STT (see ARCHITECTURE.md, "Threads"). It always drains all the
+audio that is waiting before it runs a Whisper pass, so VAD decisions are never stale, and the
+commit policy widens its step when passes are slow instead of letting a backlog grow. Subscribers
+are called on the engine thread; the GUI re-emits them as Qt signals, the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rtstt.audio.dsp import level_dbfs
+from rtstt.audio.sources import AudioSource
+from rtstt.config import Settings
+from rtstt.errors import RtsttError
+from rtstt.events import EngineError, Event, Final, Metric, StreamEnded
+from rtstt.metrics import LatencyTracker, ResourceSampler
+from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber
+from rtstt.stt.whisper import WhisperBackend
+from rtstt.vad import StreamingVad
+
+SAMPLE_RATE = 16000
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Event], None]
+
+
+def load_backend(settings: Settings) -> WhisperBackend:
+    """Resolve the configured model through the model manager and load it on the chosen device."""
+    from rtstt.models.manager import ModelManager
+    from rtstt.models.registry import default_model
+
+    stt = settings.stt
+    name = stt.model or default_model(stt.language)
+    path = ModelManager().resolve(name)
+    return WhisperBackend(
+        path,
+        device=stt.device,
+        compute_type=stt.compute_type,
+        threads=stt.threads,
+        language=stt.language,
+        beam_size=stt.beam_size,
+    )
+
+
+@dataclass
+class _Clock:
+    t0: float = 0.0
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.t0
+
+
+class Engine:
+    """Runs one stream from `source` to the end (or to `stop()`), publishing events."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: AudioSource,
+        backend: WhisperBackend,
+        *,
+        store: Any | None = None,
+        resource_interval_s: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.backend = backend
+        self.store = store
+        self.clock = _Clock()
+        v = settings.vad
+        self.vad = StreamingVad(threshold=v.threshold, min_silence_ms=v.min_silence_ms, speech_pad_ms=v.speech_pad_ms)
+        self.policy = StreamingTranscriber(
+            backend,
+            now=self.clock,
+            config=PolicyConfig(partial_interval_s=settings.stt.partial_interval_s),
+            realtime=source.realtime,
+        )
+        self.latency = LatencyTracker()
+        self.resources = ResourceSampler()
+        self._resource_interval = resource_interval_s
+        self._subscribers: list[Subscriber] = []
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._processed = 0
+        self._max_backlog = 0.0
+        self.error: RtsttError | None = None
+        self.ended: StreamEnded | None = None
+
+    # ---- control -----------------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> None:
+        self._subscribers.append(callback)
+
+    def start(self) -> None:
+        """Run the stream on a background thread."""
+        self._thread = threading.Thread(target=self.run, name="rtstt-engine", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Stop listening (audio arriving while paused is discarded) without ending the session."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def stop(self) -> None:
+        """Stop capture; the engine still drains: VAD flush, tail finalised, journal synced."""
+        self._stop.set()
+        self.source.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self) -> StreamEnded:
+        try:
+            self.source.start()
+            self.clock.start()
+            self._loop()
+        except RtsttError as exc:
+            self.error = exc
+            self._publish(EngineError(exc.message, exc.hint, fatal=True))
+        finally:
+            self._drain()
+        assert self.ended is not None
+        return self.ended
+
+    def _loop(self) -> None:
+        next_resource = 0.0
+        level_every = int(0.1 * SAMPLE_RATE)
+        level_acc = 0
+        while True:
+            block = self.source.read(timeout=0.02)
+            if block is None:
+                break
+            got_audio = False
+            while block is not None and block.size:
+                got_audio = True
+                level_acc += len(block)
+                if level_acc >= level_every:
+                    level_acc = 0
+                    self._publish(Metric("level_dbfs", level_dbfs(block), self.clock()))
+                if self._paused.is_set():
+                    # Paused audio becomes silence: the open utterance closes naturally and the
+                    # stream clock (word timestamps) stays in step with the wall clock.
+                    block = np.zeros(len(block), dtype=np.float32)
+                self._feed(block)
+                if not self.source.realtime:
+                    break  # a file read at full speed: give the policy a look after every block
+                block = self.source.read(timeout=0.0)
+            if block is None:
+                break
+            if got_audio and self.source.realtime:
+                backlog = max(0.0, self.clock() - self._processed / SAMPLE_RATE)
+                self._max_backlog = max(self._max_backlog, backlog)
+            for event in self.policy.maybe_pass():
+                self._publish(event)
+            now = self.clock()
+            if now >= next_resource:
+                next_resource = now + self._resource_interval
+                self._publish_resources(now)
+        err = getattr(self.source, "error", None)
+        if err is not None:
+            message = err.message if isinstance(err, RtsttError) else str(err)
+            hint = err.hint if isinstance(err, RtsttError) else "check the device and start again"
+            self._publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))
+
+    def _feed(self, block: np.ndarray) -> None:
+        self.policy.add_audio(block)
+        self._processed += len(block)
+        for vad_event in self.vad.process(block):
+            for event in self.policy.on_vad(vad_event):
+                self._publish(event)
+
+    def _drain(self) -> None:
+        for vad_event in self.vad.flush(self._processed):
+            for event in self.policy.on_vad(vad_event):
+                self._publish(event)
+        for event in self.policy.finish():
+            self._publish(event)
+        stats = self.stats()
+        if self.store is not None:
+            try:
+                self.store.record("stats", stats)
+                self.store.close(clean=True)
+            except RtsttError as exc:
+                self._publish(EngineError(exc.message, exc.hint))
+        self.ended = StreamEnded(audio_s=stats["audio_s"], wall_s=stats["wall_s"], stats=stats)
+        self._publish(self.ended)
+
+    def _publish_resources(self, now: float) -> None:
+        sample = self.resources.sample()
+        for name, value in sample.items():
+            self._publish(Metric(name, float(value), now))
+        if self.source.realtime:
+            self._publish(Metric("backlog_s", max(0.0, now - self._processed / SAMPLE_RATE), now))
+
+    def _publish(self, event: Event) -> None:
+        if isinstance(event, Final):
+            if self.store is not None:
+                try:
+                    stored = self.store.append(event.segment)
+                    event = Final(segment=stored, emitted_at=event.emitted_at)
+                except RtsttError as exc:
+                    # The transcript goes on; the user is told the journal is failing.
+                    self._notify(EngineError(exc.message, exc.hint))
+            if self.source.realtime:
+                self.latency.add(event.latency_s)
+                self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
+        self._notify(event)
+
+    def _notify(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken subscriber must not kill the transcript
+                log.exception("subscriber failed on %s", type(event).__name__)
+
+    def stats(self) -> dict[str, Any]:
+        s = self.policy.stats
+        audio_s = self._processed / SAMPLE_RATE
+        return {
+            "audio_s": round(audio_s, 3),
+            "wall_s": round(self.clock(), 3),
+            "passes": s.passes,
+            "compute_s": round(s.compute_s, 3),
+            "rtf": round(s.compute_s / audio_s, 4) if audio_s else 0.0,
+            "partials": s.partials,
+            "finals": s.finals,
+            "words": s.words,
+            "rejected_passes": s.rejected,
+            "latency_p50_s": _r(self.latency.p50),
+            "latency_p95_s": _r(self.latency.p95),
+            "max_backlog_s": round(self._max_backlog, 3),
+            "dropped_s": round(float(getattr(self.source, "dropped_s", 0.0)), 3),
+            "step_s": round(self.policy.step_s, 3),
+            "model": self.backend.model_path.name,
+            "device": self.backend.choice.device_name,
+            "compute_type": self.backend.choice.compute_type,
+            "realtime": self.source.realtime,
+        }
+
+
+def _r(x: float) -> float | None:
+    return None if x != x else round(x, 3)  # NaN → None for JSON
+
+
+def session_root(settings: Settings) -> Path:
+    return settings.sessions_path()

@@ -1,0 +1,197 @@
+"""Exporters: SRT, WebVTT, plain text, JSON and DOCX from a Transcript.
+
+`render` builds the bytes and `export` writes them atomically, so an export that fails half-way (a full
+disk) never leaves a truncated file where a good one was. Speaker names always go through the
+transcript's `speaker_names`, so a rename in the window shows up in every format.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from rtstt.atomic import write_bytes_atomic
+from rtstt.errors import OutputError
+from rtstt.events import Segment
+from rtstt.session.transcript import Transcript
+
+FORMATS = ("srt", "vtt", "txt", "json", "docx")
+MIN_CUE_S = 0.1  # subtitle players drop cues whose end is not after their start
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What to include besides the text. Subtitle formats always carry their cue times."""
+
+    timestamps: bool = True
+    speakers: bool = True
+
+
+def export(
+    transcript: Transcript, path: Path | str, fmt: str | None = None, options: ExportOptions | None = None
+) -> Path:
+    """Write `transcript` to `path` in `fmt` (taken from the suffix when None); returns the path written."""
+    path = Path(path).expanduser()
+    fmt = _format(fmt if fmt is not None else path.suffix)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder", f"give a file name ending in .{fmt}")
+    write_bytes_atomic(path, render(transcript, fmt, options))
+    return path
+
+
+def render(transcript: Transcript, fmt: str, options: ExportOptions | None = None) -> bytes:
+    """The file content of `transcript` in `fmt`."""
+    options = options or ExportOptions()
+    renderer = {"srt": _srt, "vtt": _vtt, "txt": _txt, "json": _json, "docx": _docx}[_format(fmt)]
+    return renderer(transcript, options)
+
+
+def _format(fmt: str) -> str:
+    name = fmt.strip().lower().lstrip(".")
+    if name not in FORMATS:
+        shown = repr(fmt) if fmt else "(no file extension)"
+        raise OutputError(f"unknown export format {shown}", f"use one of: {', '.join(FORMATS)}")
+    return name
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _speaker(transcript: Transcript, segment: Segment, options: ExportOptions) -> str | None:
+    return transcript.speaker_name(segment.speaker) if options.speakers else None
+
+
+def _cue_times(segment: Segment) -> tuple[float, float]:
+    start = max(0.0, segment.start)
+    return start, max(segment.end, start + MIN_CUE_S)
+
+
+def _clock(seconds: float) -> str:
+    """`mm:ss`, or `h:mm:ss` past the first hour: short marks for reading, not for players."""
+    total = int(max(0.0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _spoken(transcript: Transcript) -> list[Segment]:
+    return [s for s in transcript.segments if s.text.strip()]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- formats ---------------------------------------------------------------------------------------------
+
+
+def _srt(transcript: Transcript, options: ExportOptions) -> bytes:
+    import srt
+
+    subtitles = []
+    for segment in _spoken(transcript):
+        start, end = _cue_times(segment)
+        speaker = _speaker(transcript, segment, options)
+        text = _one_line(segment.text)
+        subtitles.append(
+            srt.Subtitle(
+                index=segment.id,
+                start=timedelta(seconds=start),
+                end=timedelta(seconds=end),
+                content=f"{speaker}: {text}" if speaker else text,
+            )
+        )
+    return srt.compose(subtitles, reindex=True).encode("utf-8")
+
+
+def _vtt_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def _vtt_escape(text: str) -> str:
+    # Escaping < and > also keeps "-->" out of cue text, which would end the cue early.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _vtt(transcript: Transcript, options: ExportOptions) -> bytes:
+    blocks = ["WEBVTT"]
+    for segment in sorted(_spoken(transcript), key=lambda s: (s.start, s.id)):
+        start, end = _cue_times(segment)
+        speaker = _speaker(transcript, segment, options)
+        text = _vtt_escape(_one_line(segment.text))
+        if speaker:  # a voice span: players can style it and tools can read who spoke
+            text = f"<v {_vtt_escape(_one_line(speaker))}>{text}"
+        cue_id = f"{segment.id}\n" if segment.id else ""
+        blocks.append(f"{cue_id}{_vtt_time(start)} --> {_vtt_time(end)}\n{text}")
+    return ("\n\n".join(blocks) + "\n").encode("utf-8")
+
+
+def _txt(transcript: Transcript, options: ExportOptions) -> bytes:
+    lines = []
+    for segment in _spoken(transcript):
+        parts = []
+        if options.timestamps:
+            parts.append(f"[{_clock(segment.start)}]")
+        speaker = _speaker(transcript, segment, options)
+        if speaker:
+            parts.append(f"{speaker}:")
+        parts.append(segment.text.strip())
+        lines.append(" ".join(parts))
+    return ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
+
+
+def _json(transcript: Transcript, options: ExportOptions) -> bytes:
+    segments = [
+        {
+            "id": s.id,
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+            "speaker": _speaker(transcript, s, options),
+            "words": [{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in s.words],
+        }
+        for s in transcript.segments
+    ]
+    document = {
+        "title": transcript.title,
+        "duration_s": transcript.duration_s,
+        "segments": segments,
+        "speakers": transcript.speakers() if options.speakers else {},
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _xml_safe(text: str) -> str:
+    # python-docx refuses control characters; a stray one from a model must not fail the export.
+    return _XML_INVALID.sub("", text)
+
+
+def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
+    import docx
+    from docx.shared import RGBColor
+
+    document = docx.Document()
+    title = _xml_safe(transcript.title.strip()) or "Transcript"
+    document.core_properties.title = title
+    document.add_heading(title, level=1)
+    for segment in _spoken(transcript):
+        paragraph = document.add_paragraph()
+        if options.timestamps:
+            stamp = paragraph.add_run(f"[{_clock(segment.start)}] ")
+            stamp.font.color.rgb = RGBColor(0x80, 0x80, 0x80)
+        speaker = _speaker(transcript, segment, options)
+        if speaker:
+            paragraph.add_run(f"{_xml_safe(speaker)}: ").bold = True
+        paragraph.add_run(_xml_safe(segment.text.strip()))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

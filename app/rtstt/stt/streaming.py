@@ -1,0 +1,307 @@
+"""The streaming commit policy: which words are final, which are still tentative.
+
+Shape of the policy (LocalAgreement-2, tightened for latency):
+- Only speech reaches Whisper: the VAD opens an utterance; its audio is buffered from the
+  utterance start (with padding) and re-transcribed every `partial_interval_s` while it grows.
+- A word is *committed* when two consecutive passes agree on it (longest common prefix). Committed
+  words are fed back as the decoder prefix, so later passes continue them instead of re-deciding
+  them, and the seam between committed and new text never duplicates or drops a word.
+- Committed words are *emitted* as a Final segment at a sentence end, when the utterance closes
+  (the VAD saw `min_silence_ms` of silence), or when the pending run grows too long. A pass that
+  already covered the closing silence is reused for the close, so a pause costs no extra pass.
+- Emitted text leaves the buffer: it becomes the prompt (context) and the audio before it is
+  trimmed once the buffer exceeds `max_buffer_s`, keeping every pass short.
+- When passes take longer than the interval, the interval widens (`step_s`), so a slow machine
+  refreshes less often instead of building a backlog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from rtstt.events import Final, Partial, Segment, Word
+from rtstt.stt.whisper import Hypothesis, HypWord
+from rtstt.vad import VadEvent
+
+SAMPLE_RATE = 16000
+SENTENCE_END = re.compile(r"[.!?…。！？]['\")\]]*$")
+
+
+class Backend(Protocol):
+    def transcribe(
+        self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True
+    ) -> Hypothesis: ...
+
+
+@dataclass
+class PolicyConfig:
+    partial_interval_s: float = 0.25
+    min_pass_audio_s: float = 0.4  # Whisper guesses wildly on less speech than this
+    max_buffer_s: float = 15.0
+    max_pending_words: int = 30  # emit a long run without a sentence end anyway
+    prompt_chars: int = 200
+    preroll_s: float = 1.0  # audio kept while idle, so the VAD's padded start can reach back
+    compute_budget: float = 0.6  # passes may use at most this share of wall time
+    offline_step_s: float = 5.0  # audio between passes when a file is read as fast as possible
+
+
+@dataclass
+class StreamStats:
+    passes: int = 0
+    compute_s: float = 0.0
+    partials: int = 0
+    finals: int = 0
+    rejected: int = 0
+    words: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+def _key(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+class StreamingTranscriber:
+    """Turns 16 kHz audio plus VAD boundaries into Partial and Final events.
+
+    Single-threaded by design: the engine thread calls `add_audio`, `on_vad`, `maybe_pass` and
+    `finish` in order. `now` gives wall seconds since the stream started (for `emitted_at`).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        now: Callable[[], float],
+        config: PolicyConfig | None = None,
+        realtime: bool = True,
+    ) -> None:
+        self.backend = backend
+        self.now = now
+        self.cfg = config or PolicyConfig()
+        self.realtime = realtime
+        self.stats = StreamStats()
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._buf_start = 0  # absolute sample index of self._audio[0]
+        self._total = 0  # absolute samples received
+        self._utt_start: int | None = None
+        self._utt_end: int | None = None  # set by the VAD's end event until the utterance is closed
+        self._committed: list[Word] = []  # agreed words whose audio is in the buffer: the decoder prefix
+        self._emitted = 0  # how many of `_committed` were already emitted as Final segments
+        self._tentative: list[Word] = []
+        self._last_pass_at = -1.0
+        self._last_pass_end = 0  # absolute sample up to which the last pass saw audio
+        self._last_partial = ""
+        self._context = ""
+        self._step_s = self.cfg.partial_interval_s
+        self._next_id = 1
+
+    # ---- input -------------------------------------------------------------------------------
+    def add_audio(self, samples: np.ndarray) -> None:
+        self._audio = np.concatenate([self._audio, samples.astype(np.float32, copy=False)])
+        self._total += len(samples)
+        if self._utt_start is None:
+            keep = int(self.cfg.preroll_s * SAMPLE_RATE)
+            if len(self._audio) > keep:
+                self._drop_before(self._total - keep)
+
+    def on_vad(self, event: VadEvent) -> list[Partial | Final]:
+        if event.kind == "start":
+            if self._utt_start is None:
+                self._utt_start = max(event.sample, self._buf_start)
+                self._drop_before(self._utt_start)
+                self._last_pass_end = 0
+            self._utt_end = None
+            return []
+        self._utt_end = event.sample
+        return self._close_utterance()
+
+    # ---- passes ------------------------------------------------------------------------------
+    @property
+    def step_s(self) -> float:
+        """The current refresh interval (widened when the machine is slow)."""
+        return self._step_s
+
+    @property
+    def in_utterance(self) -> bool:
+        return self._utt_start is not None
+
+    def maybe_pass(self) -> list[Partial | Final]:
+        """Run a partial pass if speech is ongoing and the step has elapsed."""
+        if self._utt_start is None:
+            return []
+        utt_audio = (self._total - self._utt_start) / SAMPLE_RATE
+        if utt_audio < self.cfg.min_pass_audio_s:
+            return []
+        if self.realtime:
+            if self.now() - self._last_pass_at < self._step_s:
+                return []
+        elif (self._total - max(self._last_pass_end, self._utt_start)) / SAMPLE_RATE < self.cfg.offline_step_s:
+            # Offline, partials are invisible: passes only keep a long utterance's buffer short.
+            return []
+        return self._partial_pass()
+
+    def finish(self) -> list[Partial | Final]:
+        """The stream ended: close any open utterance."""
+        if self._utt_start is None:
+            return []
+        self._utt_end = self._total
+        return self._close_utterance()
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _run(self, end_sample: int) -> list[Word]:
+        audio = self._audio[: max(0, end_sample - self._buf_start)]
+        prefix = "".join(w.text for w in self._committed)
+        hyp = self.backend.transcribe(audio, prompt=self._context, prefix=prefix, words=True)
+        self.stats.passes += 1
+        self.stats.compute_s += hyp.compute_s
+        self._last_pass_at = self.now()
+        self._last_pass_end = end_sample
+        if self.realtime:
+            wanted = hyp.compute_s / self.cfg.compute_budget
+            self._step_s = max(self.cfg.partial_interval_s, 0.7 * self._step_s + 0.3 * wanted)
+        if hyp.rejected:
+            self.stats.rejected += 1
+            return []
+        offset = self._buf_start / SAMPLE_RATE
+        limit = end_sample / SAMPLE_RATE
+        words = [_abs_word(w, offset, limit) for w in hyp.words]
+        floor = self._committed[-1].end if self._committed else 0.0
+        words = [w for w in words if w.end > floor - 0.01 and _key(w.text)]
+        return _drop_hallucinated(words, self._committed)
+
+    def _partial_pass(self) -> list[Partial | Final]:
+        words = self._run(self._total)
+        agreed = 0
+        # Punctuation must agree too: a "." guessed at the buffer's edge is not a sentence end.
+        for old, new in zip(self._tentative, words[:-1], strict=False):
+            if old.text.strip().lower() != new.text.strip().lower():
+                break
+            agreed += 1
+        self._committed.extend(words[:agreed])
+        self._tentative = words[agreed:]
+        out: list[Partial | Final] = self._emit_ready(closing=False)
+        partial = self._partial_event()
+        if partial:
+            out.append(partial)
+        self._trim()
+        return out
+
+    def _close_utterance(self) -> list[Partial | Final]:
+        assert self._utt_end is not None
+        end = min(self._utt_end, self._total)
+        if self._utt_start is not None and self._last_pass_end < end:
+            # No pass has seen the closing silence yet: run the final one now.
+            if (end - self._utt_start) / SAMPLE_RATE >= 0.2:
+                self._tentative = self._run(end)
+            else:
+                self._tentative = []
+        self._committed.extend(self._tentative)
+        self._tentative = []
+        out = self._emit_ready(closing=True)
+        self._committed = []
+        self._emitted = 0
+        self._utt_start = None
+        self._utt_end = None
+        self._last_pass_end = 0
+        self._drop_before(end)
+        if self._last_partial:
+            self._last_partial = ""
+            out.append(Partial(text="", start=end / SAMPLE_RATE, end=end / SAMPLE_RATE, emitted_at=self.now()))
+            self.stats.partials += 1
+        return out
+
+    def _emit_ready(self, closing: bool) -> list[Partial | Final]:
+        """Emit pending words as Final segments at sentence ends (all of them when closing)."""
+        out: list[Partial | Final] = []
+        while self._emitted < len(self._committed):
+            pending = self._committed[self._emitted :]
+            cut = 0
+            for i, w in enumerate(pending):
+                if SENTENCE_END.search(w.text.strip()):
+                    cut = i + 1
+                    break
+            if not cut and (closing or len(pending) >= self.cfg.max_pending_words):
+                cut = len(pending)
+            if not cut:
+                break
+            out.append(self._final(pending[:cut]))
+            self._emitted += cut
+        return out
+
+    def _final(self, words: list[Word]) -> Final:
+        text = "".join(w.text for w in words).strip()
+        seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words), id=self._next_id)
+        self._next_id += 1
+        final = Final(segment=seg, emitted_at=self.now())
+        self.stats.finals += 1
+        self.stats.words += len(words)
+        if self.realtime:
+            self.stats.latencies.append(final.latency_s)
+        self._context = (self._context + " " + text).strip()[-self.cfg.prompt_chars :]
+        self._last_partial = ""
+        return final
+
+    def _partial_event(self) -> Partial | None:
+        words = self._committed[self._emitted :] + self._tentative
+        text = "".join(w.text for w in words).strip()
+        if text == self._last_partial:
+            return None
+        self._last_partial = text
+        self.stats.partials += 1
+        start = words[0].start if words else self._total / SAMPLE_RATE
+        end = words[-1].end if words else start
+        return Partial(text=text, start=start, end=end, emitted_at=self.now())
+
+    def _trim(self) -> None:
+        """Keep passes short: once the buffer exceeds `max_buffer_s`, cut it after emitted text."""
+        if (self._total - self._buf_start) / SAMPLE_RATE <= self.cfg.max_buffer_s:
+            return
+        if self._emitted:
+            cut_at = self._committed[self._emitted - 1].end
+            self._committed = self._committed[self._emitted :]
+            self._emitted = 0
+            self._drop_before(int(cut_at * SAMPLE_RATE))
+        elif not self._committed and self._tentative:
+            # Nothing agreed for a whole buffer: trust the older half of the hypothesis.
+            cutoff = self._total / SAMPLE_RATE - self.cfg.max_buffer_s / 2
+            older = [w for w in self._tentative if w.end <= cutoff]
+            self._committed.extend(older)
+            self._tentative = self._tentative[len(older) :]
+        elif not self._committed:
+            self._drop_before(self._total - int(self.cfg.max_buffer_s / 2 * SAMPLE_RATE))
+
+    def _drop_before(self, sample: int) -> None:
+        cut = sample - self._buf_start
+        if cut <= 0:
+            return
+        cut = min(cut, len(self._audio))
+        self._audio = self._audio[cut:]
+        self._buf_start += cut
+
+
+MIN_WORD_S = 0.08  # nobody speaks faster than ~12 words a second
+
+
+def _drop_hallucinated(words: list[Word], committed: list[Word]) -> list[Word]:
+    """Drop what Whisper invents after a forced prefix: an echo of the committed tail, or a run of
+    words crammed into a sliver of audio (it read them from the prompt, not the speech)."""
+    if len(words) >= 2 and committed:
+        keys = [_key(w.text) for w in words]
+        if [_key(w.text) for w in committed[-len(words) :]] == keys:
+            return []
+    for i in range(len(words) - 1):
+        run = words[i:]
+        # The run must start with a crammed word: real words before it would otherwise be cut too.
+        if run[0].end - run[0].start < MIN_WORD_S and (run[-1].end - run[0].start) / len(run) < MIN_WORD_S:
+            return words[:i]
+    return words
+
+
+def _abs_word(w: HypWord, offset: float, limit: float) -> Word:
+    start = min(offset + w.start, limit)
+    end = min(max(offset + w.end, start), limit)
+    return Word(start=round(start, 3), end=round(end, 3), text=w.text, probability=round(w.probability, 4))

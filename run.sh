@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# RTSTT: one entry point for users, developers and CI.
+#   ./run.sh          set up what is missing, then run the app (the window when a display exists,
+#                     otherwise a live transcript of the bundled sample in the terminal)
+#   ./run.sh test     set up what is missing (with test tools), then run lint and every test
+#   ./run.sh bench    set up, then run the benchmarks (writes benchmarks/results/*.json)
+#   ./run.sh fixtures regenerate the synthesized speech fixtures (needs the TTS voices)
+# A second run skips every step that is already done.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT="$(pwd)"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+MODE="${1:-app}"
+[ $# -gt 0 ] && shift
+
+say() { printf '\033[1m[rtstt]\033[0m %s\n' "$*" >&2; }
+
+need_apt() {
+    # Install Debian packages that are not there yet (sudo when not root). Skipped when apt is absent.
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if ! command -v apt-get >/dev/null; then
+        say "please install these system packages: ${missing[*]}"
+        return 0
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    say "installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup() {
+    local extras="$1"
+    if [ "$(uname -s)" = "Linux" ]; then
+        need_apt libportaudio2 libsndfile1
+        if [ "$extras" = "test" ]; then
+            need_apt pulseaudio pulseaudio-utils
+        fi
+    fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating $VENV"
+        "$PY" -m venv "$VENV"
+    fi
+    # Re-install only when the dependency list or this script changed.
+    local stamp="$VENV/.rtstt-setup-$extras"
+    local want
+    want="$(cat pyproject.toml run.sh | sha256sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "installing Python packages (first run takes a few minutes)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[models${extras:+,$extras}]"
+    echo "$want" >"$stamp"
+}
+
+case "$MODE" in
+app)
+    setup ""
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname -s)" = "Darwin" ]; then
+        exec "$VENV/bin/rtstt" "$@"
+    fi
+    say "no display: transcribing the bundled sample live in the terminal"
+    exec "$VENV/bin/rtstt" live --realtime "$@"
+    ;;
+test)
+    setup test
+    "$VENV/bin/ruff" check app tests benchmarks
+    "$VENV/bin/ruff" format --check app tests benchmarks
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+bench)
+    setup test
+    exec "$VENV/bin/python" benchmarks/live_latency.py "$@"
+    ;;
+fixtures)
+    setup test
+    need_apt festival festvox-us-slt-hts espeak-ng
+    exec "$VENV/bin/python" tests/fixtures/make_fixtures.py "$@"
+    ;;
+*)
+    exec "$VENV/bin/rtstt" "$MODE" "$@"
+    ;;
+esac

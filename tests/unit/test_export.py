@@ -1,0 +1,141 @@
+"""Exporters: every format is read back with its own parser, not compared to a golden string."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import docx
+import pytest
+import srt
+
+from rtstt.errors import OutputError
+from rtstt.events import Segment, Word
+from rtstt.session.export import FORMATS, ExportOptions, export, render
+from rtstt.session.transcript import Transcript
+
+VTT_CUE = re.compile(r"^(\d{2}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
+
+
+@pytest.fixture
+def transcript() -> Transcript:
+    t = Transcript(title="Weekly sync")
+    t.add(
+        Segment(
+            start=1.0,
+            end=2.5,
+            text="Hello <everyone> & welcome",
+            words=(Word(1.0, 1.4, "Hello", 0.98), Word(1.5, 2.5, "everyone", 0.9)),
+            speaker="S1",
+            id=1,
+        )
+    )
+    t.add(Segment(start=62.25, end=65.0, text="Thanks --> next item", speaker="S2", id=2))
+    t.add(Segment(start=3725.0, end=3725.0, text="Bye\x07 now", id=3))  # zero length, control character
+    t.rename_speaker("S1", "Alice")
+    return t
+
+
+def seconds(parts: tuple[str, ...]) -> float:
+    h, m, s, ms = (int(p) for p in parts)
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+def test_srt_round_trip(transcript: Transcript, tmp_path: Path) -> None:
+    path = export(transcript, tmp_path / "t.srt")
+    subs = list(srt.parse(path.read_text(encoding="utf-8")))
+    assert [s.index for s in subs] == [1, 2, 3]
+    assert subs[0].start == timedelta(seconds=1) and subs[0].end == timedelta(seconds=2.5)
+    assert subs[0].content == "Alice: Hello <everyone> & welcome"
+    assert subs[1].content == "S2: Thanks --> next item"
+    assert subs[2].end > subs[2].start  # zero-length segments still get a visible cue
+    plain = list(srt.parse(render(transcript, "srt", ExportOptions(speakers=False)).decode()))
+    assert plain[0].content == "Hello <everyone> & welcome"
+
+
+def test_vtt_cues(transcript: Transcript, tmp_path: Path) -> None:
+    text = export(transcript, tmp_path / "t.vtt").read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT\n\n")
+    blocks = text.strip().split("\n\n")[1:]
+    assert len(blocks) == 3
+    cues = []
+    for block in blocks:
+        lines = block.split("\n")
+        timing = next(i for i, line in enumerate(lines) if "-->" in line)
+        match = VTT_CUE.match(lines[timing])
+        assert match, lines[timing]
+        start, end = seconds(match.groups()[:4]), seconds(match.groups()[4:])
+        assert end > start
+        payload = lines[timing + 1 :]
+        assert payload and all("-->" not in line for line in payload)
+        cues.append((start, end, "\n".join(payload)))
+    assert cues[0][:2] == (1.0, 2.5)
+    assert cues[0][2] == "<v Alice>Hello &lt;everyone&gt; &amp; welcome"
+    assert cues[1][0] == 62.25 and cues[1][2] == "<v S2>Thanks --&gt; next item"
+    assert cues[2][0] == 3725.0
+
+
+def test_txt_timestamps_and_speakers(transcript: Transcript, tmp_path: Path) -> None:
+    lines = export(transcript, tmp_path / "t.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[00:01] Alice: Hello <everyone> & welcome"
+    assert lines[1] == "[01:02] S2: Thanks --> next item"
+    assert lines[2].startswith("[1:02:05] Bye")
+    bare = render(transcript, "txt", ExportOptions(timestamps=False, speakers=False)).decode().splitlines()
+    assert bare[0] == "Hello <everyone> & welcome"
+
+
+def test_json_round_trip(transcript: Transcript, tmp_path: Path) -> None:
+    data = json.loads(export(transcript, tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert data["title"] == "Weekly sync"
+    assert data["duration_s"] == 3725.0
+    assert data["speakers"] == {"S1": "Alice", "S2": "S2"}
+    first = data["segments"][0]
+    assert {k: first[k] for k in ("id", "start", "end", "speaker")} == {
+        "id": 1,
+        "start": 1.0,
+        "end": 2.5,
+        "speaker": "Alice",
+    }
+    assert first["words"][1] == {"start": 1.5, "end": 2.5, "word": "everyone", "probability": 0.9}
+    assert data["segments"][2]["speaker"] is None
+
+
+def test_docx_reads_back(transcript: Transcript, tmp_path: Path) -> None:
+    document = docx.Document(str(export(transcript, tmp_path / "t.docx")))
+    paragraphs = [p for p in document.paragraphs if p.text]
+    assert paragraphs[0].text == "Weekly sync"
+    assert paragraphs[0].style.name.startswith("Heading")
+    first = paragraphs[1]
+    assert first.text == "[00:01] Alice: Hello <everyone> & welcome"
+    stamp, name = first.runs[0], first.runs[1]
+    assert stamp.font.color.rgb is not None and str(stamp.font.color.rgb) == "808080"
+    assert name.bold and name.text == "Alice: "
+    assert paragraphs[3].text == "[1:02:05] Bye now"  # the control character was dropped, not fatal
+    assert document.core_properties.title == "Weekly sync"
+
+
+def test_format_override_and_empty_transcript(tmp_path: Path) -> None:
+    path = export(Transcript(), tmp_path / "out.data", fmt="JSON")
+    assert json.loads(path.read_text(encoding="utf-8"))["segments"] == []
+    for fmt in FORMATS:
+        assert isinstance(render(Transcript(), fmt), bytes)
+
+
+def test_unknown_format_lists_formats(transcript: Transcript, tmp_path: Path) -> None:
+    with pytest.raises(OutputError) as info:
+        export(transcript, tmp_path / "t.pdf")
+    assert "srt" in info.value.hint and "docx" in info.value.hint
+    with pytest.raises(OutputError):
+        export(transcript, tmp_path / "noextension")
+
+
+def test_unwritable_path_is_an_output_error(transcript: Transcript, tmp_path: Path) -> None:
+    blocker = tmp_path / "regular-file"
+    blocker.write_text("I am a file")
+    with pytest.raises(OutputError, match="cannot write"):
+        export(transcript, blocker / "sub" / "t.srt")
+    with pytest.raises(OutputError):
+        export(transcript, tmp_path, fmt="txt")  # a folder, not a file
+    assert blocker.read_text() == "I am a file"
