@@ -54,8 +54,9 @@ setup() {
         return 0
     fi
     say "installing Python packages (first run takes a few minutes)"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[models${extras:+,$extras}]"
+    # (pip's notes about unused local index folders on some machines are noise: filtered)
+    "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$VENV/bin/python" -m pip install -q -e ".[models${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
     echo "$want" >"$stamp"
 }
 

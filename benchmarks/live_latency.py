@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "audio": str(args.audio.relative_to(REPO)) if args.audio.is_relative_to(REPO) else str(args.audio),
         "audio_s": round(ended.audio_s, 2),
         "wall_s": round(wall, 2),
-        "model": backend.model_path.name if args.model not in ("tiny.en",) else args.model,
+        "model": backend.name,
         "device": backend.choice.device_name,
         "compute_type": backend.choice.compute_type,
         "threads": args.threads,

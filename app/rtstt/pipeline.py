@@ -49,6 +49,7 @@ def load_backend(settings: Settings) -> WhisperBackend:
         threads=stt.threads,
         language=stt.language,
         beam_size=stt.beam_size,
+        name=name,
     )
 
 
@@ -254,7 +255,7 @@ class Engine:
             "max_backlog_s": round(self._max_backlog, 3),
             "dropped_s": round(float(getattr(self.source, "dropped_s", 0.0)), 3),
             "step_s": round(self.policy.step_s, 3),
-            "model": self.backend.model_path.name,
+            "model": self.backend.name,
             "device": self.backend.choice.device_name,
             "compute_type": self.backend.choice.compute_type,
             "realtime": self.source.realtime,

@@ -122,3 +122,18 @@ def test_doctor_and_models_and_devices_run():
     assert models.returncode == 0 and "tiny.en" in models.stdout
     devices = rtstt("devices")
     assert devices.returncode in (0, 1) and "Traceback" not in devices.stderr
+
+
+def test_another_language_uses_the_offline_multilingual_model(tmp_path: Path):
+    clip = FIXTURES / "utt_espeak_de.flac"
+    out = tmp_path / "de.json"
+    done = rtstt("transcribe", str(clip), "-o", str(out), "--language", "de", "--threads", "2")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(s["text"] for s in json.loads(out.read_text())["segments"])
+    assert word_error_rate(json.loads(clip.with_suffix(".json").read_text())["text"], text) <= 0.2, text
+
+
+def test_an_english_only_model_refuses_another_language(tmp_path: Path):
+    clip = str(FIXTURES / "utt_espeak_de.flac")
+    done = rtstt("transcribe", clip, "-o", str(tmp_path / "x.txt"), "--language", "de", "--model", "tiny.en")
+    assert_clean_error(done, "English-only", "multilingual")

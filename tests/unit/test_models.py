@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from rtstt.errors import ModelDownloadError, ModelNotFound, OutputError
-from rtstt.models.manager import HuggingFaceHub, LocalFolderHub, ModelManager, check_model_folder
+from rtstt.models.hub import HuggingFaceHub, LocalFolderHub
+from rtstt.models.manager import ModelManager, check_model_folder
 from rtstt.models.registry import ModelSpec, all_specs, default_model, get_spec
 
 HEADER = struct.pack("<IH", 6, 12) + b"WhisperSpec\0" + struct.pack("<I", 3)

@@ -27,6 +27,8 @@ MIN_WINDOW_S = 10.0
 MAX_WINDOW_S = 30.0
 WINDOW_PAD_S = 1.0  # silence after the audio: lets Whisper see the utterance end
 MAX_PROMPT_TOKENS = 96
+LANGUAGE_LOCK_PROB = 0.8
+LANGUAGE_LOCK_S = 4.0
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,7 @@ class WhisperBackend:
         threads: int = 0,
         language: str = "en",
         beam_size: int = 1,
+        name: str = "",
     ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
@@ -134,6 +137,7 @@ class WhisperBackend:
             ) from exc
         self.choice = choice
         self.model_path = path
+        self.name = name or path.name  # what the user asked for ("tiny.en"), not the folder's name
         self.beam_size = beam_size
         multilingual = self.model.model.is_multilingual
         if not multilingual and language not in ("en", "auto"):
@@ -142,6 +146,7 @@ class WhisperBackend:
                 "choose a multilingual model (e.g. base) or --language en",
             )
         self.language = None if language == "auto" else language
+        self.detected_language: str | None = None
         self._tokenizer_cls = Tokenizer
         self._multilingual = multilingual
         self._tokenizer = Tokenizer(
@@ -158,7 +163,16 @@ class WhisperBackend:
         self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), words=False)
 
     def detect_language(self, audio: np.ndarray) -> str:
-        lang, _prob, _all = self.model.detect_language(audio)
+        """With language "auto": detect, and lock the answer once it is confident or the audio is long.
+
+        Detection on a second of speech flips between languages; a conversation rarely does, so a
+        locked language keeps short utterances from being decoded in the wrong one.
+        """
+        if self.detected_language:
+            return self.detected_language
+        lang, prob, _all = self.model.detect_language(audio)
+        if prob >= LANGUAGE_LOCK_PROB or len(audio) >= LANGUAGE_LOCK_S * SAMPLE_RATE:
+            self.detected_language = lang
         return lang
 
     def transcribe(self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True) -> Hypothesis:
