@@ -37,9 +37,13 @@ need_apt() {
 setup() {
     local extras="$1"
     if [ "$(uname -s)" = "Linux" ]; then
-        need_apt libportaudio2 libsndfile1
+        # PortAudio and libsndfile for audio; Qt's own runtime needs (offscreen and X11 alike).
+        need_apt libportaudio2 libsndfile1 libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+        if [ -n "${DISPLAY:-}" ]; then
+            need_apt libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-render-util0 libxcb-image0
+        fi
         if [ "$extras" = "test" ]; then
-            need_apt pulseaudio pulseaudio-utils
+            need_apt pulseaudio pulseaudio-utils # a real null-sink loopback capture in the tests
         fi
     fi
     if [ ! -x "$VENV/bin/python" ]; then

@@ -52,8 +52,10 @@ def user_dirs() -> UserDirs:
 
 @dataclass
 class AudioSettings:
-    source: str = "file"  # file | mic | loopback | mix
-    device: str = ""  # stable device id from `rtstt devices`; empty = system default
+    source: str = "loopback"  # file | mic | loopback | mix (system audio and microphone together)
+    device: str = ""  # microphone id from `rtstt devices`; empty = system default
+    loopback_device: str = ""  # system-audio source id; empty = the default output
+    file: str = ""  # the last file chosen as a source
     realtime: bool = True  # replay files at the speed of speech
 
     def validate(self) -> None:
@@ -100,11 +102,64 @@ class SttSettings:
 
 
 @dataclass
+class SpeakerSettings:
+    enabled: bool = False
+    backend: str = "ge2e"  # ge2e (offline, resemblyzer) | pyannote (local checkpoint or a download with a token)
+    threshold: float = 0.75  # cosine similarity that joins a segment to a known speaker
+    max_speakers: int = 0  # 0 = no limit
+    pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
+
+    def validate(self) -> None:
+        _choice("speakers.backend", self.backend, ("ge2e", "pyannote"))
+        _range("speakers.threshold", self.threshold, 0.1, 0.99)
+        _range("speakers.max_speakers", self.max_speakers, 0, 32)
+
+
+@dataclass
+class InsightSettings:
+    enabled: bool = False
+    window_minutes: float = 3.0  # "recent" keywords look this far back
+    top_n: int = 8
+    interval_s: float = 5.0  # at most one update this often
+
+    def validate(self) -> None:
+        _range("insights.window_minutes", self.window_minutes, 0.5, 60.0)
+        _range("insights.top_n", self.top_n, 1, 50)
+        _range("insights.interval_s", self.interval_s, 1.0, 600.0)
+
+
+@dataclass
+class SummarySettings:
+    enabled: bool = False
+    model: str = ""  # empty = the offline default (SmolLM2-135M-Instruct); a HF id or a folder otherwise
+    quantization: str = "auto"  # auto | 8bit | 4bit | none (8/4-bit need CUDA and bitsandbytes)
+    interval_s: float = 60.0  # new speech between rolling updates
+
+    def validate(self) -> None:
+        _choice("summary.quantization", self.quantization, ("auto", "8bit", "4bit", "none"))
+        _range("summary.interval_s", self.interval_s, 10.0, 3600.0)
+
+
+@dataclass
 class StorageSettings:
     sessions_dir: str = ""  # empty = the user data folder
 
     def validate(self) -> None:
-        pass
+        if self.sessions_dir and not Path(self.sessions_dir).expanduser().is_absolute():
+            raise SettingsError(
+                f"storage.sessions_dir must be an absolute folder, not {self.sessions_dir!r}", "choose a full path"
+            )
+
+
+@dataclass
+class AppearanceSettings:
+    theme: str = "system"  # system | light | dark
+    font_size: int = 0  # transcript font size in points; 0 = the system's
+
+    def validate(self) -> None:
+        _choice("appearance.theme", self.theme, ("system", "light", "dark"))
+        if self.font_size:
+            _range("appearance.font_size", self.font_size, 6, 48)
 
 
 @dataclass
@@ -112,7 +167,11 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     stt: SttSettings = field(default_factory=SttSettings)
+    speakers: SpeakerSettings = field(default_factory=SpeakerSettings)
+    insights: InsightSettings = field(default_factory=InsightSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    appearance: AppearanceSettings = field(default_factory=AppearanceSettings)
 
     def validate(self) -> Settings:
         for f in fields(self):

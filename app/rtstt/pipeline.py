@@ -215,6 +215,8 @@ class Engine:
             self._publish(Metric(name, float(value), now))
         if self.source.realtime:
             self._publish(Metric("backlog_s", max(0.0, now - self._processed / SAMPLE_RATE), now))
+        if self._processed:
+            self._publish(Metric("rtf", self.policy.stats.compute_s / (self._processed / SAMPLE_RATE), now))
 
     def _publish(self, event: Event) -> None:
         if isinstance(event, Final):

@@ -212,7 +212,9 @@ class ModelManager:
     @property
     def hub(self) -> Hub:
         if self._hub is None:
-            self._hub = HuggingFaceHub()
+            from rtstt.secrets import get_hf_token
+
+            self._hub = HuggingFaceHub(token=get_hf_token())
         return self._hub
 
     # ------------------------------------------------------------------ resolve

@@ -1,0 +1,72 @@
+"""QApplication setup (name, icon, theme) and the window's entry point, including `--smoke-test`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from rtstt import __version__
+
+SMOKE_TIMEOUT_S = 60
+
+
+def resources_dir() -> Path:
+    """`resources/` beside the source tree, or inside a PyInstaller bundle."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[3]))
+    return base / "resources"
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("RTSTT")
+    app.setApplicationDisplayName("RTSTT")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("RTSTT")
+    icon = resources_dir() / "icons" / "rtstt.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def run_window(smoke_test: bool = False) -> int:
+    app = make_app()
+    from rtstt.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if not smoke_test:
+        return app.exec()
+    return _smoke(app, window)
+
+
+def _smoke(app: QApplication, window) -> int:
+    """Open the window, transcribe a few seconds of the bundled sample in real time, stop, close."""
+    from rtstt.cli import bundled_sample
+    from rtstt.events import Final
+
+    result = {"finals": 0}
+    window.file_path = bundled_sample()
+    window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
+    window.worker_finished = False
+
+    def on_event(event) -> None:
+        if isinstance(event, Final):
+            result["finals"] += 1
+            print(f"smoke: {event.segment.text}", flush=True)
+            if result["finals"] == 1:
+                window.stop()
+
+    window.sessionFinished.connect(lambda _ended: (window.close(), app.quit()))
+    window.start()
+    if window.worker is None:
+        return 1
+    window.worker.event.connect(on_event)
+    QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, window.stop)
+    app.exec()
+    ok = result["finals"] > 0 and not window.banner.isVisible()
+    print("smoke test passed" if ok else f"smoke test failed: {window.banner.text() or 'no final text'}", flush=True)
+    return 0 if ok else 1

@@ -1,0 +1,336 @@
+"""A dialog to see which speech models are on this machine, download one, import a folder, or check one.
+
+Downloads and imports run on a worker thread (a model is hundreds of MB to a few GB), so the window keeps
+painting and the Cancel button works. All model logic stays in `rtstt.models`: the manager downloads into a
+hidden temporary folder and only renames it into place when complete, so a failed or cancelled download
+leaves nothing behind and this dialog never has to clean up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rtstt.errors import ModelDownloadError, RtsttError
+from rtstt.models.manager import InstalledModel, ModelManager, ProgressFn
+
+COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Description")
+STATUS_COL = 2
+_SOURCES = {"app": "app", "repo": "models folder", "package": "package", "hf-cache": "HF cache", "folder": "folder"}
+_ERROR_STYLE = "color: #c62828;"
+_CANCEL_STYLE = "color: #7d8594;"
+_BAR_MAX = 1000  # per mille: QProgressBar holds a C int, and a large model has more bytes than that
+
+
+class _Job(QObject):
+    """One manager call on a worker thread; its outcome comes back to the GUI thread as queued signals."""
+
+    progress = Signal(object, object)  # bytes done, bytes total (Python ints: models pass 2**31 bytes)
+    succeeded = Signal(object)  # the model's Path
+    failed = Signal(object)  # an RtsttError
+
+    def __init__(self, fn: Callable[[ProgressFn], Path]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(self.progress.emit)
+        except RtsttError as exc:
+            self.failed.emit(exc)
+        except Exception as exc:  # an unexpected library error must reach the user, not vanish with the thread
+            self.failed.emit(ModelDownloadError(f"unexpected error: {exc}", "see the log for details"))
+        else:
+            self.succeeded.emit(result)
+
+
+class ModelManagerDialog(QDialog):
+    """Lists every known and installed model; downloads, imports and verifies through a ModelManager."""
+
+    modelInstalled = Signal(str)  # Qt naming; a model name, after a download or an import
+
+    def __init__(self, manager: ModelManager | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager if manager is not None else ModelManager()
+        self._thread: QThread | None = None
+        self._job: _Job | None = None
+        self._cancel: threading.Event | None = None
+        self._job_name = ""
+        self._installed: dict[str, InstalledModel] = {}
+        self.setWindowTitle("Speech models")
+        self.resize(820, 420)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("models")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progress")
+        self.progress.setRange(0, _BAR_MAX)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.download_button = self._button("Download", "download", self._download)
+        self.cancel_button = self._button("Cancel download", "cancel", self._cancel_download)
+        self.import_button = self._button("Import folder…", "import", self._import)
+        self.verify_button = self._button("Verify", "verify", self._verify)
+        self.close_button = self._button("Close", "close", self.reject)
+        buttons = QHBoxLayout()
+        for b in (self.download_button, self.cancel_button, self.import_button, self.verify_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def _button(self, text: str, name: str, slot: Callable[[], Any]) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAutoDefault(False)  # Enter in the table must not start a multi-GB download
+        button.clicked.connect(slot)
+        return button
+
+    # ------------------------------------------------------------------ table
+
+    @property
+    def busy(self) -> bool:
+        """A download or an import is running."""
+        return self._thread is not None
+
+    def refresh(self) -> None:
+        """Re-read what is installed; the known models come first, then folders the user imported."""
+        selected = self.selected_name()
+        self._installed = {m.name: m for m in self.manager.installed()}
+        specs = {s.name: s for s in self.manager.available()}
+        rows: list[tuple[str, ...]] = []
+        for spec in specs.values():
+            inst = self._installed.get(spec.name)
+            size = inst.size_mb if inst else spec.size_mb
+            multi = "yes" if spec.multilingual else "no"
+            rows.append((spec.name, f"{size:.0f}", self._status_text(inst), multi, spec.description))
+        for inst in self._installed.values():
+            if inst.name not in specs:
+                rows.append((inst.name, f"{inst.size_mb:.0f}", self._status_text(inst), "?", f"imported: {inst.path}"))
+        self.table.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c == 1:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        if selected:
+            self.select(selected)
+        self._update_buttons()
+
+    @staticmethod
+    def _status_text(inst: InstalledModel | None) -> str:
+        return f"Installed ({_SOURCES.get(inst.source, inst.source)})" if inst else "Available"
+
+    def row_of(self, name: str) -> int:
+        """The table row showing `name`, or -1."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.text() == name:
+                return r
+        return -1
+
+    def select(self, name: str) -> None:
+        row = self.row_of(name)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return item.text() if item is not None else None
+
+    def _update_buttons(self) -> None:
+        name = self.selected_name()
+        known = name is not None and any(s.name == name for s in self.manager.available())
+        installed = name is not None and name in self._installed
+        self.download_button.setEnabled(not self.busy and known and not installed)
+        self.cancel_button.setEnabled(self.busy and self._cancel is not None)
+        self.import_button.setEnabled(not self.busy)
+        self.verify_button.setEnabled(not self.busy and installed)
+
+    # ------------------------------------------------------------------ messages
+
+    def _show(self, text: str, style: str = "") -> None:
+        self.status.setStyleSheet(style)
+        self.status.setText(text)
+
+    def _show_error(self, exc: RtsttError, style: str = _ERROR_STYLE) -> None:
+        self._show(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, style)
+
+    # ------------------------------------------------------------------ actions
+
+    def _download(self) -> None:
+        name = self.selected_name()
+        if name is None or self.busy:
+            return
+        cancel = threading.Event()
+        self._cancel = cancel
+        self.progress.setRange(0, _BAR_MAX)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{name}: starting…")
+        self._show(f"Downloading {name}…")
+        self._start(name, lambda progress: self.manager.fetch(name, progress, cancel))
+
+    def _cancel_download(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self._show(f"Cancelling the download of {self._job_name}…", _CANCEL_STYLE)
+
+    def _ask_folder(self) -> Path | None:
+        """The model folder to import, or None; a method so tests can answer without a file dialog."""
+        folder = QFileDialog.getExistingDirectory(self, "Choose a faster-whisper model folder")
+        return Path(folder) if folder else None
+
+    def _ask_name(self, default: str) -> str | None:
+        """The name to install the folder under, or None when the user cancels; overridable for tests."""
+        name, ok = QInputDialog.getText(self, "Import model", "Model name:", text=default)
+        return name.strip() if ok and name.strip() else None
+
+    def _import(self) -> None:
+        if self.busy:
+            return
+        folder = self._ask_folder()
+        if folder is None:
+            return
+        name = self._ask_name(folder.name)
+        if name is None:
+            return
+        self._cancel = None  # copying a folder is not cancellable: it is local and quick next to a download
+        self.progress.setRange(0, 0)  # busy indicator: import_folder reports no progress
+        self.progress.setFormat(f"importing {name}…")
+        self._show(f"Importing {folder} as {name}…")
+        self._start(name, lambda _progress: self.manager.import_folder(folder, name))
+
+    def _verify(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        try:
+            problems = self.manager.verify(name)
+        except RtsttError as exc:
+            self._show_error(exc)
+            return
+        if problems:
+            self._show(f"{name} has problems: {'; '.join(problems)}\ndownload it again or re-import it", _ERROR_STYLE)
+        else:
+            self._show(f"{name} looks complete and loadable.")
+
+    # ------------------------------------------------------------------ worker thread
+
+    def _start(self, name: str, fn: Callable[[ProgressFn], Path]) -> None:
+        self._job_name = name
+        thread = QThread()
+        job = _Job(fn)
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        job.progress.connect(self._on_progress)
+        job.succeeded.connect(self._on_succeeded)
+        job.failed.connect(self._on_failed)
+        # Direct: the thread must end even while the GUI thread is blocked in wait() (see _stop).
+        job.succeeded.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._job = thread, job
+        self._update_buttons()
+        thread.start()
+
+    @Slot(object, object)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(_BAR_MAX if total <= 0 else min(_BAR_MAX, done * _BAR_MAX // total))
+        self.progress.setFormat(f"{self._job_name}: {done / 1e6:.1f} / {total / 1e6:.1f} MB")
+
+    @Slot(object)
+    def _on_succeeded(self, path: Path) -> None:
+        self.progress.setRange(0, _BAR_MAX)
+        self.progress.setValue(_BAR_MAX)
+        if self._cancel is None:  # an import: no byte counts to show
+            self.progress.setFormat(f"{self._job_name}: imported")
+        self._show(f"{self._job_name} installed in {path}")
+        self.refresh()
+        self.select(self._job_name)
+        self.modelInstalled.emit(self._job_name)
+
+    @Slot(object)
+    def _on_failed(self, exc: RtsttError) -> None:
+        cancelled = self._cancel is not None and self._cancel.is_set()
+        self.progress.setRange(0, _BAR_MAX)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self._show_error(exc, _CANCEL_STYLE if cancelled else _ERROR_STYLE)
+        self.refresh()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._release_thread()
+        self._update_buttons()
+
+    def _release_thread(self) -> None:
+        if self._thread is None:
+            return
+        self._thread.wait()  # finished is emitted just before the thread ends; let it end before dropping it
+        self._thread, self._job, self._cancel = None, None, None
+
+    def _stop(self) -> None:
+        """Cancel a running download and wait: fetch checks the event between chunks, so this is brief."""
+        if self._thread is None:
+            return
+        if self._cancel is not None:
+            self._cancel.set()
+        self._thread.quit()
+        self._release_thread()
+
+    # ------------------------------------------------------------------ closing
+
+    def done(self, result: int) -> None:
+        """Every way out (Close, Esc, the window's ✕) ends here: never leave a thread writing behind us."""
+        self._stop()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._stop()
+        super().closeEvent(event)
