@@ -4,7 +4,8 @@
 #                     otherwise a live transcript of the bundled sample in the terminal)
 #   ./run.sh test     set up what is missing (with test tools), then run lint and every test
 #   ./run.sh bench    set up, then run the benchmarks (writes benchmarks/results/*.json)
-#   ./run.sh fixtures regenerate the synthesized speech fixtures (needs the TTS voices)
+#   ./run.sh fixtures   regenerate the synthesized speech fixtures (installs the TTS voices)
+#   ./run.sh screenshot start the window under Xvfb and save docs/screenshot.png
 # A second run skips every step that is already done.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -73,6 +74,11 @@ app)
     say "no display: transcribing the bundled sample live in the terminal"
     exec "$VENV/bin/rtstt" live --realtime "$@"
     ;;
+screenshot)
+    setup test
+    need_apt xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-render-util0 libxcb-image0
+    exec "$VENV/bin/python" tests/screenshot.py "$@"
+    ;;
 test)
     setup test
     "$VENV/bin/ruff" check app tests benchmarks
@@ -81,7 +87,8 @@ test)
     ;;
 bench)
     setup test
-    exec "$VENV/bin/python" benchmarks/live_latency.py "$@"
+    "$VENV/bin/python" benchmarks/live_latency.py "$@"
+    exec "$VENV/bin/python" benchmarks/ui_responsiveness.py
     ;;
 fixtures)
     setup test

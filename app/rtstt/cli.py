@@ -160,13 +160,25 @@ def _check_output(path: Path, fmt: str | None) -> str:
 
 
 # ---- commands --------------------------------------------------------------------------------
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _cmd_window(args: argparse.Namespace) -> int:
-    try:
-        from rtstt.gui.app import run_window  # type: ignore[import-not-found]
-    except ImportError:
+    if args.smoke_test and not _has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the smoke test needs no screen
+    reason = "" if _has_display() else "there is no display"
+    if not reason:
+        try:
+            from rtstt.gui.app import run_window
+        except ImportError as exc:
+            reason = f"the window cannot load ({exc})"
+    if reason:
         if args.smoke_test:
-            raise RtsttError("the window is not part of this build", "use `rtstt live` or `rtstt transcribe`") from None
-        print("rtstt: the desktop window is not available here; transcribing the bundled sample in the terminal.")
+            raise RtsttError(f"cannot open the window: {reason}", "use `rtstt live` or `rtstt transcribe`")
+        print(f"rtstt: {reason}; transcribing the bundled sample live in the terminal.")
         print("       (see `rtstt --help` for transcribe, live, devices, models and doctor)\n")
         return main(["live", "--realtime"])
     return run_window(smoke_test=args.smoke_test)

@@ -77,7 +77,10 @@ def test_stop_mid_sentence_keeps_every_word_heard(qtbot, window):
     assert word_error_rate(meta["turns"][0]["text"], " ".join(words[:11])) <= 0.1
     heard = " ".join(words[11:])
     assert "see" in heard.lower(), heard  # the words spoken before Stop were finalised, not dropped
-    assert word_error_rate(" ".join(second["text"].split()[: len(words) - 11]), heard) <= 0.3
+    # the last word may be cut by the Stop itself; everything before it matches what was said
+    heard_words = heard.split()[:-1]
+    assert len(heard_words) >= 3
+    assert word_error_rate(" ".join(second["text"].split()[: len(heard_words)]), " ".join(heard_words)) <= 0.25
 
 
 def test_pause_and_resume(qtbot, window):

@@ -137,3 +137,10 @@ def test_an_english_only_model_refuses_another_language(tmp_path: Path):
     clip = str(FIXTURES / "utt_espeak_de.flac")
     done = rtstt("transcribe", clip, "-o", str(tmp_path / "x.txt"), "--language", "de", "--model", "tiny.en")
     assert_clean_error(done, "English-only", "multilingual")
+
+
+def test_smoke_test_opens_the_window_and_transcribes():
+    done = rtstt("--smoke-test", timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "smoke test passed" in done.stdout
+    assert "short sample recording" in done.stdout

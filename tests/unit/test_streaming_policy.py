@@ -157,6 +157,13 @@ def test_an_echo_of_the_committed_tail_is_dropped():
     assert _drop_hallucinated(echo, committed) == []
 
 
+def test_a_single_echoed_word_is_dropped_only_when_squeezed():
+    committed = [w(" Sure.", 9.51, 9.79)]
+    assert _drop_hallucinated([w(" Sure.", 9.95, 9.97)], committed) == []
+    real = [w(" sure.", 10.2, 10.6)]
+    assert _drop_hallucinated(real, committed) == real
+
+
 def test_words_crammed_into_a_sliver_are_cut_but_real_words_before_them_stay():
     words = [w(" thanks", 0.0, 0.46), w(" for", 0.46, 0.66), w(" trying", 0.66, 0.82)]
     crammed = [w(" thanks", 0.82, 0.84), w(" for", 0.84, 0.86), w(" trying", 0.86, 0.88)]

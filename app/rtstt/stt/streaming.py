@@ -289,9 +289,11 @@ MIN_WORD_S = 0.08  # nobody speaks faster than ~12 words a second
 def _drop_hallucinated(words: list[Word], committed: list[Word]) -> list[Word]:
     """Drop what Whisper invents after a forced prefix: an echo of the committed tail, or a run of
     words crammed into a sliver of audio (it read them from the prompt, not the speech)."""
-    if len(words) >= 2 and committed:
+    if committed and len(words) <= len(committed):
         keys = [_key(w.text) for w in words]
-        if [_key(w.text) for w in committed[-len(words) :]] == keys:
+        crammed = words[-1].end - words[0].start < MIN_WORD_S * len(words)
+        # One repeated word can be real speech ("no, no"); one squeezed into a sliver of audio is not.
+        if [_key(w.text) for w in committed[-len(words) :]] == keys and (len(words) >= 2 or crammed):
             return []
     for i in range(len(words) - 1):
         run = words[i:]

@@ -17,18 +17,17 @@ class StatePanel(QWidget):
 
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
+        self.setObjectName(f"{title.lower()}Panel")  # the dock around it carries the title
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        heading = QLabel(title)
-        heading.setStyleSheet("font-weight: 600;")
+        layout.setContentsMargins(12, 4, 12, 8)
         self.state = QLabel()
         self.state.setProperty("muted", True)
         self.state.setWordWrap(True)
+        self.state.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.body = QTextBrowser()
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.body.setOpenLinks(False)
-        layout.addWidget(heading)
-        layout.addWidget(self.state)
+        layout.addWidget(self.state, 1)
         layout.addWidget(self.body, 1)
         self.set_state("off")
 

@@ -1,0 +1,81 @@
+"""Start the real window on a real X screen (Xvfb when there is no display), transcribe the bundled
+sample live for a while, and save a screenshot of the screen: `docs/screenshot.png`.
+
+    python tests/screenshot.py [--out docs/screenshot.png] [--seconds 14] [--theme light|dark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_xvfb(size: str = "1280x800x24") -> subprocess.Popen[bytes]:
+    if shutil.which("Xvfb") is None:
+        sys.exit("Xvfb is missing: apt-get install xvfb libxcb-icccm4 libxcb-keysyms1")
+    for n in range(90, 110):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists():
+            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", size, "-nolisten", "tcp"])
+            os.environ["DISPLAY"] = f":{n}"
+            deadline = time.monotonic() + 10
+            while not Path(f"/tmp/.X11-unix/X{n}").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return proc
+    sys.exit("no free X display number")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png")
+    parser.add_argument("--seconds", type=float, default=14.0)
+    parser.add_argument("--theme", default="light", choices=("light", "dark", "system"))
+    args = parser.parse_args()
+    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    os.environ.setdefault("RTSTT_HOME", tempfile.mkdtemp(prefix="rtstt-shot-"))
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtGui import QGuiApplication
+
+        from rtstt import config
+        from rtstt.cli import bundled_sample
+        from rtstt.gui.app import make_app
+        from rtstt.gui.main_window import MainWindow
+
+        app = make_app()
+        settings = config.Settings().with_overrides(appearance__theme=args.theme, stt__threads=2, audio__source="file")
+        window = MainWindow(settings)
+        window.setGeometry(0, 0, 1280, 800)
+        window.show()
+        window.file_path = bundled_sample()
+        window.choose_file = lambda: None
+        window.source_combo.setItemText(window.source_combo.findData("file"), f"File: {window.file_path.name}")
+        window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
+        window.start()
+
+        def shoot() -> None:
+            shot = QGuiApplication.primaryScreen().grabWindow(0)  # the X screen itself, not a widget render
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            shot.save(str(args.out))
+            print(f"saved {args.out} ({shot.width()}x{shot.height()})")
+            window.sessionFinished.connect(lambda _e: app.quit())
+            window.stop()
+
+        QTimer.singleShot(int(args.seconds * 1000), shoot)
+        app.exec()
+        return 0
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
