@@ -4,6 +4,7 @@
 #                     otherwise a live transcript of the bundled sample in the terminal)
 #   ./run.sh test     set up what is missing (with test tools), then run lint and every test
 #   ./run.sh bench    set up, then run the benchmarks (writes benchmarks/results/*.json)
+#   ./run.sh build    PyInstaller one-folder build in dist/RTSTT, smoke-tested; NSIS script compiled
 #   ./run.sh fixtures   regenerate the synthesized speech fixtures (installs the TTS voices)
 #   ./run.sh screenshot start the window under Xvfb and save docs/screenshot.png
 # A second run skips every step that is already done.
@@ -43,9 +44,10 @@ setup() {
         if [ -n "${DISPLAY:-}" ]; then
             need_apt libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-render-util0 libxcb-image0
         fi
-        if [ "$extras" = "test" ]; then
-            need_apt pulseaudio pulseaudio-utils # a real null-sink loopback capture in the tests
-        fi
+        case "$extras" in
+        *test*) need_apt pulseaudio pulseaudio-utils nsis ;; # a real loopback capture; the installer check
+        *build*) need_apt nsis ;;
+        esac
     fi
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating $VENV"
@@ -75,25 +77,37 @@ app)
     exec "$VENV/bin/rtstt" live --realtime "$@"
     ;;
 screenshot)
-    setup test
+    setup test,build
     need_apt xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-render-util0 libxcb-image0
     exec "$VENV/bin/python" tests/screenshot.py "$@"
     ;;
 test)
-    setup test
+    setup test,build
     "$VENV/bin/ruff" check app tests benchmarks
     "$VENV/bin/ruff" format --check app tests benchmarks
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
 bench)
-    setup test
+    setup test,build
     "$VENV/bin/python" benchmarks/live_latency.py "$@"
     exec "$VENV/bin/python" benchmarks/ui_responsiveness.py
     ;;
 fixtures)
-    setup test
+    setup test,build
     need_apt festival festvox-us-slt-hts espeak-ng
     exec "$VENV/bin/python" tests/fixtures/make_fixtures.py "$@"
+    ;;
+build)
+    # The one-folder app in dist/RTSTT, smoke-tested; on Linux also the NSIS script is compiled as a check
+    # (the real Windows installer is built by .github/workflows/windows-installer.yml).
+    setup build
+    "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN rtstt.spec
+    env -u DISPLAY QT_QPA_PLATFORM=offscreen dist/RTSTT/rtstt-cli --smoke-test
+    if command -v makensis >/dev/null; then
+        version="$("$VENV/bin/python" -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")"
+        makensis -V2 -DVERSION="$version" -DDIST="$ROOT/dist/RTSTT" -DOUTFILE="$ROOT/dist/RTSTT-$version-setup-check.exe" installer/rtstt.nsi
+    fi
+    say "built dist/RTSTT"
     ;;
 *)
     exec "$VENV/bin/rtstt" "$MODE" "$@"

@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
 
     from rtstt import config
-    from rtstt.events import Final
     from rtstt.gui.app import make_app
     from rtstt.gui.main_window import MainWindow
 
@@ -61,20 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     timer.setInterval(10)
     timer.timeout.connect(tick)
 
-    def on_event(event) -> None:
-        if isinstance(event, Final):
-            finals.append(event.latency_s)
-
-    def on_ready(_backend) -> None:
-        last[0] = 0.0
-        lags.clear()  # measure from the moment audio flows, not during the model load
-        timer.start()
-
-    window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
-    window.start()
-    window.worker.ready.connect(on_ready)
-    window.worker.event.connect(on_event)
+    # From Start on, model loading included: the worker thread loads it, the GUI must stay smooth.
+    window.finalAdded.connect(lambda event: finals.append(event.latency_s))
     window.sessionFinished.connect(lambda _e: app.quit())
+    window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
+    timer.start()
+    window.start()
     app.exec()
     timer.stop()
 

@@ -6,6 +6,9 @@ import json
 import os
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.errors
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,3 +44,33 @@ def whisper_backend():
     backend = load_backend(settings)
     backend.warm_up()
     return backend
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring: tests never touch the real one."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if (service, username) not in self.store:
+            raise keyring.errors.PasswordDeleteError("absent")
+        del self.store[(service, username)]
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch: pytest.MonkeyPatch):
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    yield backend
+    keyring.set_keyring(previous)

@@ -18,33 +18,10 @@ from rtstt.gui.settings_dialog import TOKEN_MASK, SettingsDialog
 TOKEN = "hf_secretTOKEN123"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError("absent")
-        del self.store[(service, username)]
-
-
 @pytest.fixture(autouse=True)
-def memory_keyring(monkeypatch: pytest.MonkeyPatch):
+def _no_real_keyring(memory_keyring):
     """No test touches the real keyring."""
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    yield backend
-    keyring.set_keyring(previous)
+    return memory_keyring
 
 
 @pytest.fixture(autouse=True)

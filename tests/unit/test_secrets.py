@@ -6,36 +6,6 @@ from rtstt import secrets
 from rtstt.errors import SettingsError
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        import keyring.errors
-
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError("absent")
-        del self.store[(service, username)]
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch):
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    yield backend
-    keyring.set_keyring(previous)
-
-
 def test_token_goes_to_the_keyring_and_back(memory_keyring, isolated_home):
     secrets.set_hf_token("  hf_abc123  ")
     assert memory_keyring.store[("rtstt", "huggingface-token")] == "hf_abc123"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def run_window(smoke_test: bool = False) -> int:
 
     window = MainWindow()
     window.show()
+    if os.environ.get("RTSTT_STARTUP_PROBE"):  # benchmarks/startup.py: time to the first painted window
+        QTimer.singleShot(0, lambda: (print(f"startup_s={_since_process_start():.3f}", flush=True), app.quit()))
     if not smoke_test:
         return app.exec()
     return _smoke(app, window)
@@ -46,27 +49,32 @@ def run_window(smoke_test: bool = False) -> int:
 def _smoke(app: QApplication, window) -> int:
     """Open the window, transcribe a few seconds of the bundled sample in real time, stop, close."""
     from rtstt.cli import bundled_sample
-    from rtstt.events import Final
 
     result = {"finals": 0}
     window.file_path = bundled_sample()
     window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
-    window.worker_finished = False
 
     def on_event(event) -> None:
-        if isinstance(event, Final):
-            result["finals"] += 1
-            print(f"smoke: {event.segment.text}", flush=True)
-            if result["finals"] == 1:
-                window.stop()
+        result["finals"] += 1
+        print(f"smoke: {event.segment.text}", flush=True)
+        if result["finals"] == 1:
+            window.stop()
 
     window.sessionFinished.connect(lambda _ended: (window.close(), app.quit()))
+    window.finalAdded.connect(on_event)  # GUI thread: stopping touches widgets
     window.start()
     if window.worker is None:
         return 1
-    window.worker.event.connect(on_event)
     QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, window.stop)
     app.exec()
     ok = result["finals"] > 0 and not window.banner.isVisible()
     print("smoke test passed" if ok else f"smoke test failed: {window.banner.text() or 'no final text'}", flush=True)
     return 0 if ok else 1
+
+
+def _since_process_start() -> float:
+    import time
+
+    import psutil
+
+    return time.time() - psutil.Process().create_time()

@@ -7,7 +7,6 @@ included, so the window and the CLI behave the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMessageBox,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from rtstt.errors import RtsttError
+from rtstt.gui.widgets import make_button
 from rtstt.session.store import SessionInfo, SessionStore
 
 COLUMNS = ("Title", "Date", "Duration", "Segments", "State")
@@ -82,11 +81,11 @@ class SessionHistoryDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.open_button = self._button("Open", "open", self._open)
-        self.rename_button = self._button("Rename…", "rename", self._rename)
-        self.delete_button = self._button("Delete", "delete", self._delete)
-        self.recover_button = self._button("Recover interrupted", "recover", self._recover)
-        self.close_button = self._button("Close", "close", self.reject)
+        self.open_button = make_button("Open", "open", self._open)
+        self.rename_button = make_button("Rename…", "rename", self._rename)
+        self.delete_button = make_button("Delete", "delete", self._delete)
+        self.recover_button = make_button("Recover interrupted", "recover", self._recover)
+        self.close_button = make_button("Close", "close", self.reject)
         self.open_button.setDefault(True)
         buttons = QHBoxLayout()
         for b in (self.open_button, self.rename_button, self.delete_button, self.recover_button):
@@ -99,12 +98,6 @@ class SessionHistoryDialog(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.refresh()
-
-    def _button(self, text: str, name: str, slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.clicked.connect(slot)
-        return button
 
     # ------------------------------------------------------------------ table
 

@@ -46,6 +46,7 @@ AUDIO_FILTER = "Audio and video (*.wav *.flac *.mp3 *.ogg *.opus *.m4a *.aac *.w
 
 class MainWindow(QMainWindow):
     sessionFinished = Signal(object)  # StreamEnded or None, after the drain: every word is final and saved
+    finalAdded = Signal(object)  # a Final event, re-emitted on the GUI thread after it is shown
 
     def __init__(self, settings: config.Settings | None = None) -> None:
         super().__init__()
@@ -463,6 +464,7 @@ class MainWindow(QMainWindow):
             self.view.add_final(segment)
             self._latencies.append(event.latency_s)
             self.status_labels["saved"].setText("✓ Saved" if self.store is not None else "")
+            self.finalAdded.emit(event)
         elif isinstance(event, Metric):
             self._on_metric(event)
         elif isinstance(event, SpeakerLabels):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QProgressBar,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from rtstt.errors import ModelDownloadError, RtsttError
+from rtstt.gui.widgets import make_button
 from rtstt.models.manager import InstalledModel, ModelManager, ProgressFn
 
 COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Description")
@@ -103,11 +102,11 @@ class ModelManagerDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.download_button = self._button("Download", "download", self._download)
-        self.cancel_button = self._button("Cancel download", "cancel", self._cancel_download)
-        self.import_button = self._button("Import folder…", "import", self._import)
-        self.verify_button = self._button("Verify", "verify", self._verify)
-        self.close_button = self._button("Close", "close", self.reject)
+        self.download_button = make_button("Download", "download", self._download)
+        self.cancel_button = make_button("Cancel download", "cancel", self._cancel_download)
+        self.import_button = make_button("Import folder…", "import", self._import)
+        self.verify_button = make_button("Verify", "verify", self._verify)
+        self.close_button = make_button("Close", "close", self.reject)
         buttons = QHBoxLayout()
         for b in (self.download_button, self.cancel_button, self.import_button, self.verify_button):
             buttons.addWidget(b)
@@ -120,13 +119,6 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.refresh()
-
-    def _button(self, text: str, name: str, slot: Callable[[], Any]) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)  # Enter in the table must not start a multi-GB download
-        button.clicked.connect(slot)
-        return button
 
     # ------------------------------------------------------------------ table
 

@@ -7,8 +7,11 @@ Shape of the policy (LocalAgreement-2, tightened for latency):
   words are fed back as the decoder prefix, so later passes continue them instead of re-deciding
   them, and the seam between committed and new text never duplicates or drops a word.
 - Committed words are *emitted* as a Final segment at a sentence end, when the utterance closes
-  (the VAD saw `min_silence_ms` of silence), or when the pending run grows too long. A pass that
-  already covered the closing silence is reused for the close, so a pause costs no extra pass.
+  (the VAD saw `min_silence_ms` of silence), or when the pending run grows too long.
+- At the close, the words not yet final are decoded once more with the whole utterance in view
+  (`redecide_on_close`): words agreed on mid-speech are sometimes wrong ("when" for "went"), and
+  one extra pass at a pause cost ~0.05 s of median latency and made streaming WER stable at the
+  offline level plus ~1.7 points (it varied from 1.7 to 3.4 without it, run to run).
 - Emitted text leaves the buffer: it becomes the prompt (context) and the audio before it is
   trimmed once the buffer exceeds `max_buffer_s`, keeping every pass short.
 - When passes take longer than the interval, the interval widens (`step_s`), so a slow machine
@@ -34,7 +37,7 @@ SENTENCE_END = re.compile(r"[.!?…。！？]['\")\]]*$")
 
 class Backend(Protocol):
     def transcribe(
-        self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True
+        self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True, beam_size: int = 0
     ) -> Hypothesis: ...
 
 
@@ -48,6 +51,7 @@ class PolicyConfig:
     preroll_s: float = 1.0  # audio kept while idle, so the VAD's padded start can reach back
     compute_budget: float = 0.6  # passes may use at most this share of wall time
     offline_step_s: float = 5.0  # audio between passes when a file is read as fast as possible
+    redecide_on_close: bool = True  # at a pause, re-decode the words not yet final (one more pass)
 
 
 @dataclass
@@ -193,12 +197,22 @@ class StreamingTranscriber:
     def _close_utterance(self) -> list[Partial | Final]:
         assert self._utt_end is not None
         end = min(self._utt_end, self._total)
-        if self._utt_start is not None and self._last_pass_end < end:
-            # No pass has seen the closing silence yet: run the final one now.
-            if (end - self._utt_start) / SAMPLE_RATE >= 0.2:
-                self._tentative = self._run(end)
+        long_enough = self._utt_start is not None and (end - self._utt_start) / SAMPLE_RATE >= 0.2
+        if long_enough and (
+            self._last_pass_end < end or (self.cfg.redecide_on_close and self._emitted < len(self._committed))
+        ):
+            if self.cfg.redecide_on_close:
+                # The speaker paused: decode everything not yet final once more with the whole utterance in view,
+                # instead of keeping words agreed on while they were still being spoken.
+                pending = self._committed[self._emitted :] + self._tentative
+                self._committed = self._committed[: self._emitted]
+                redecided = self._run(end)
+                keep_old = len(redecided) < len(pending) - 2 and pending
+                self._tentative = pending if keep_old else redecided
             else:
-                self._tentative = []
+                self._tentative = self._run(end)
+        elif not long_enough and self._last_pass_end < end:
+            self._tentative = []
         self._committed.extend(self._tentative)
         self._tentative = []
         out = self._emit_ready(closing=True)

@@ -177,7 +177,9 @@ class WhisperBackend:
             self.detected_language = lang
         return lang
 
-    def transcribe(self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True) -> Hypothesis:
+    def transcribe(
+        self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True, beam_size: int = 0
+    ) -> Hypothesis:
         """Transcribe `audio` (16 kHz mono float32, at most ~28 s) as one window.
 
         `prompt` is earlier committed text (context for spelling and style); `prefix` is text already
@@ -217,7 +219,7 @@ class WhisperBackend:
             result = self.model.model.generate(
                 encoded,
                 [start + prefix_tokens],
-                beam_size=self.beam_size,
+                beam_size=beam_size or self.beam_size,
                 max_length=min(448, budget),
                 return_scores=True,
                 return_no_speech_prob=True,
