@@ -34,7 +34,7 @@ def window_start(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def folder_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
