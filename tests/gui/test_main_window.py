@@ -161,3 +161,13 @@ def test_a_broken_file_shows_the_banner_and_nothing_is_lost(qtbot, window):
     assert window.banner.isVisible()
     assert "corrupt.wav" in window.banner.text()
     assert window.toolbar_button("Start").isEnabled()
+
+
+def test_a_missing_model_shows_the_fix_in_the_banner(qtbot, window):
+    window.model_combo.addItem("large-v3")
+    window.model_combo.setCurrentText("large-v3")
+    window.model_combo.activated.emit(window.model_combo.currentIndex())
+    transcribe(qtbot, window, CLIP)
+    assert window.banner.isVisible()
+    assert "large-v3" in window.banner.text() and "rtstt models fetch" in window.banner.text()
+    assert window.toolbar_button("Start").isEnabled()
