@@ -141,6 +141,10 @@ class Engine:
         except RtsttError as exc:
             self.error = exc
             self._publish(EngineError(exc.message, exc.hint, fatal=True))
+        except Exception as exc:  # a bug must still not lose the words already heard: drain, then report
+            log.exception("engine stopped on an unexpected error")
+            self.error = RtsttError(f"unexpected error: {exc}", "the transcript so far is saved; please report this")
+            self._publish(EngineError(self.error.message, self.error.hint, fatal=True))
         finally:
             self._drain()
         assert self.ended is not None
@@ -194,11 +198,14 @@ class Engine:
                 self._publish(event)
 
     def _drain(self) -> None:
-        for vad_event in self.vad.flush(self._processed):
-            for event in self.policy.on_vad(vad_event):
-                self._publish(event)
-        for event in self.policy.finish():
-            self._publish(event)
+        try:
+            self._close_stream()
+        except RtsttError as exc:  # e.g. out of memory on the closing pass: keep the words as they stand
+            self.policy.passes_enabled = False
+            if self.error is None:
+                self.error = exc
+                self._publish(EngineError(exc.message, exc.hint, fatal=True))
+            self._close_stream()
         stats = self.stats()
         if self.store is not None:
             try:
@@ -208,6 +215,13 @@ class Engine:
                 self._publish(EngineError(exc.message, exc.hint))
         self.ended = StreamEnded(audio_s=stats["audio_s"], wall_s=stats["wall_s"], stats=stats)
         self._publish(self.ended)
+
+    def _close_stream(self) -> None:
+        for vad_event in self.vad.flush(self._processed):
+            for event in self.policy.on_vad(vad_event):
+                self._publish(event)
+        for event in self.policy.finish():
+            self._publish(event)
 
     def _publish_resources(self, now: float) -> None:
         sample = self.resources.sample()

@@ -96,3 +96,33 @@ def test_stop_mid_speech_finalises_what_was_said(whisper_backend):
     assert word_error_rate(meta["turns"][0]["text"], " ".join(text.split()[:11])) <= 0.1
     spoken_of_second = meta["turns"][1]["text"].split()[:4]  # "The words you see" is said in the first 2 s
     assert word_error_rate(" ".join(spoken_of_second), " ".join(text.split()[11:15])) <= 0.25, text
+
+
+def test_out_of_memory_mid_stream_ends_cleanly_with_the_fix(whisper_backend, monkeypatch):
+    """CTranslate2 reports CUDA OOM as a RuntimeError; the user gets the fix and keeps what was final."""
+    calls = {"n": 0}
+    real = whisper_backend.model.model.generate
+
+    def generate(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 6:
+            raise RuntimeError("CUDA failed with error out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(whisper_backend.model, "model", _Proxy(whisper_backend.model.model, generate=generate))
+    _, events = run_engine(whisper_backend, SAMPLES / "sample.flac", realtime=False)
+    errors = [e for e in events if type(e).__name__ == "EngineError"]
+    assert errors and "ran out of memory" in errors[0].message and "smaller model" in errors[0].hint
+    assert isinstance(events[-1], StreamEnded)  # drained, not crashed
+    assert "short sample recording" in final_text(events)
+
+
+class _Proxy:
+    """Wraps the CTranslate2 model object, overriding some attributes (its own are read-only)."""
+
+    def __init__(self, inner, **overrides):
+        self._inner = inner
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)

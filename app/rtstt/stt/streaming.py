@@ -102,6 +102,7 @@ class StreamingTranscriber:
         self._context = ""
         self._step_s = self.cfg.partial_interval_s
         self._next_id = 1
+        self.passes_enabled = True  # False once the model failed: closing then finalises what is there
 
     # ---- input -------------------------------------------------------------------------------
     def add_audio(self, samples: np.ndarray) -> None:
@@ -198,15 +199,22 @@ class StreamingTranscriber:
         assert self._utt_end is not None
         end = min(self._utt_end, self._total)
         long_enough = self._utt_start is not None and (end - self._utt_start) / SAMPLE_RATE >= 0.2
-        if long_enough and (
+        if not self.passes_enabled:
+            pass  # the model failed: what was heard so far becomes final as it stands
+        elif long_enough and (
             self._last_pass_end < end or (self.cfg.redecide_on_close and self._emitted < len(self._committed))
         ):
             if self.cfg.redecide_on_close:
                 # The speaker paused: decode everything not yet final once more with the whole utterance in view,
                 # instead of keeping words agreed on while they were still being spoken.
                 pending = self._committed[self._emitted :] + self._tentative
+                committed = self._committed
                 self._committed = self._committed[: self._emitted]
-                redecided = self._run(end)
+                try:
+                    redecided = self._run(end)
+                except Exception:
+                    self._committed = committed  # nothing heard is dropped when the pass fails
+                    raise
                 keep_old = len(redecided) < len(pending) - 2 and pending
                 self._tentative = pending if keep_old else redecided
             else:

@@ -180,6 +180,20 @@ class WhisperBackend:
     def transcribe(
         self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True, beam_size: int = 0
     ) -> Hypothesis:
+        """See `_transcribe`; a CUDA out-of-memory becomes `OutOfMemory` with the fix, not a crash."""
+        try:
+            return self._transcribe(audio, prompt=prompt, prefix=prefix, words=words, beam_size=beam_size)
+        except RuntimeError as exc:
+            if "out of memory" in str(exc).lower():
+                raise OutOfMemory(
+                    f"the {'GPU' if self.device == 'cuda' else 'computer'} ran out of memory while transcribing",
+                    "the transcript so far is saved; choose a smaller model, int8, or --device cpu",
+                ) from exc
+            raise
+
+    def _transcribe(
+        self, audio: np.ndarray, *, prompt: str = "", prefix: str = "", words: bool = True, beam_size: int = 0
+    ) -> Hypothesis:
         """Transcribe `audio` (16 kHz mono float32, at most ~28 s) as one window.
 
         `prompt` is earlier committed text (context for spelling and style); `prefix` is text already
