@@ -63,7 +63,9 @@ setup() {
     say "installing Python packages (first run takes a few minutes)"
     # (pip's notes about unused local index folders on some machines are noise: filtered)
     "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-    "$VENV/bin/python" -m pip install -q -e ".[models${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # torch first and pinned (the insights extra pins it too): an unpinned torch pulls a multi-GB CUDA build.
+    "$VENV/bin/python" -m pip install -q "torch==2.13.0" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$VENV/bin/python" -m pip install -q -e ".[models,insights${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
     echo "$want" >"$stamp"
 }
 

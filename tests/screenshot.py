@@ -51,7 +51,13 @@ def main() -> int:
         from rtstt.gui.main_window import MainWindow
 
         app = make_app()
-        settings = config.Settings().with_overrides(appearance__theme=args.theme, stt__threads=2, audio__source="file")
+        settings = config.Settings().with_overrides(
+            appearance__theme=args.theme,
+            stt__threads=2,
+            audio__source="file",
+            insights__enabled=True,
+            insights__interval_s=2.0,
+        )
         window = MainWindow(settings)
         window.setGeometry(0, 0, 1280, 800)
         window.show()

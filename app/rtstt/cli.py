@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output file; format from its extension")
     p.add_argument("--format", choices=EXPORT_FORMATS, help="output format (overrides the extension)")
     p.add_argument("--no-timestamps", action="store_true", help="TXT/DOCX without timestamps")
+    p.add_argument("--insights", action="store_true", help="key phrases and questions (JSON, DOCX)")
     _add_model_options(p)
 
     p = sub.add_parser("live", help="transcribe live audio and print the transcript as it grows")
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-save", action="store_true", help="do not keep a session journal")
     p.add_argument("-o", "--output", type=Path, help="also export the transcript here when the stream ends")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--insights", action="store_true", help="key phrases and questions as they come up")
     _add_model_options(p, device_flag=False)
 
     sub.add_parser("devices", help="list microphones and system-audio (loopback) sources")
@@ -141,6 +143,7 @@ def _settings(args: argparse.Namespace):
         stt__language=getattr(args, "language", None),
         stt__threads=getattr(args, "threads", None),
         stt__beam_size=getattr(args, "beam_size", None),
+        insights__enabled=True if getattr(args, "insights", False) else None,
     )
 
 
@@ -202,6 +205,10 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     ended = engine.run()
     if engine.error:
         raise engine.error
+    for stage in engine.stages:
+        if stage.error is not None:
+            print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
+        transcript.insights.update(stage.latest)
     path = export(transcript, args.output, fmt, ExportOptions(timestamps=not args.no_timestamps))
     print(
         f"wrote {path} ({len(transcript.segments)} segments, {ended.audio_s:.1f} s of audio in {ended.wall_s:.1f} s)",
@@ -249,6 +256,11 @@ def _cmd_live(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, lambda *_: engine.stop())
     ended = engine.run()
     printer.close()
+    for stage in engine.stages:
+        if stage.error is not None:
+            print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
+        elif not args.json and stage.latest.get("keywords"):
+            print("key phrases: " + ", ".join(str(p[0]) for p in stage.latest["keywords"]), file=sys.stderr)
     if store is not None and not args.json:
         print(f"session saved: {store.path}", file=sys.stderr)
     if args.output and store is not None:
@@ -266,7 +278,7 @@ class JsonPrinter:
         self.realtime = realtime
 
     def __call__(self, event: Any) -> None:
-        from rtstt.events import EngineError, Final, Partial, StreamEnded
+        from rtstt.events import EngineError, Final, Keywords, Partial, Questions, StreamEnded
 
         obj: dict[str, Any] | None = None
         if isinstance(event, Partial):
@@ -284,6 +296,13 @@ class JsonPrinter:
                 ],
                 "emitted_at": round(event.emitted_at, 3),
                 "latency_s": round(event.latency_s, 3) if self.realtime else None,
+            }
+        elif isinstance(event, Keywords):
+            obj = {"type": "keywords", "scope": event.scope, "phrases": [list(p) for p in event.phrases]}
+        elif isinstance(event, Questions):
+            obj = {
+                "type": "questions",
+                "items": [{"id": i, "start": st, "speaker": sp, "text": t} for i, st, sp, t in event.items],
             }
         elif isinstance(event, EngineError):
             obj = {"type": "error", "message": event.message, "hint": event.hint, "fatal": event.fatal}

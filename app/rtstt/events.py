@@ -89,6 +89,22 @@ class Keywords:
 
 
 @dataclass(frozen=True, slots=True)
+class Questions:
+    """Questions asked so far: (segment id, start seconds, speaker or None, text), in time order."""
+
+    items: tuple[tuple[int, float, str | None, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageStatus:
+    """A downstream stage's state for the window: "loading model", "ready", "off" or "needs setup"."""
+
+    stage: str  # "insights" | "speakers" | "summary"
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     text: str
     final: bool = False
@@ -121,4 +137,6 @@ class StreamEnded:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-Event = Partial | Final | SpeakerLabels | Keywords | Summary | Metric | EngineError | StreamEnded
+Event = (
+    Partial | Final | SpeakerLabels | Keywords | Questions | StageStatus | Summary | Metric | EngineError | StreamEnded
+)

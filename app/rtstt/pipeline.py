@@ -100,6 +100,9 @@ class Engine:
         self._max_backlog = 0.0
         self.error: RtsttError | None = None
         self.ended: StreamEnded | None = None
+        from rtstt.stages import build_stages
+
+        self.stages = build_stages(settings, self._publish)
 
     # ---- control -----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
@@ -135,6 +138,8 @@ class Engine:
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> StreamEnded:
         try:
+            for stage in self.stages:
+                stage.start()
             self.source.start()
             self.clock.start()
             self._loop()
@@ -206,6 +211,13 @@ class Engine:
                 self.error = exc
                 self._publish(EngineError(exc.message, exc.hint, fatal=True))
             self._close_stream()
+        for stage in self.stages:  # one last update over the whole session, then the threads end
+            stage.finish()
+            if stage.latest and self.store is not None:
+                try:
+                    self.store.record(stage.name, stage.latest)
+                except RtsttError as exc:
+                    self._publish(EngineError(exc.message, exc.hint))
         stats = self.stats()
         if self.store is not None:
             try:
@@ -244,6 +256,10 @@ class Engine:
             if self.source.realtime:
                 self.latency.add(event.latency_s)
                 self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
+            self._notify(event)
+            for stage in self.stages:
+                stage.submit(event.segment)
+            return
         self._notify(event)
 
     def _notify(self, event: Event) -> None:

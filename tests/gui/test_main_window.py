@@ -171,3 +171,15 @@ def test_a_missing_model_shows_the_fix_in_the_banner(qtbot, window):
     assert window.banner.isVisible()
     assert "large-v3" in window.banner.text() and "rtstt models fetch" in window.banner.text()
     assert window.toolbar_button("Start").isEnabled()
+
+
+def test_insights_panel_fills_when_insights_are_on(qtbot, window, tmp_path: Path):
+    window.apply_settings(window.settings.with_overrides(insights__enabled=True, insights__interval_s=2.0))
+    assert "Waiting for speech" in window.insights.state_text()
+    transcribe(qtbot, window, SAMPLES / "sample.flac")
+    qtbot.waitUntil(lambda: window.insights.state_text() == "", timeout=10000)
+    assert window.insights.keywords.get("session")
+    assert "<span" in window.insights.body.toHtml()
+    window._ask_save_path = lambda f: str(tmp_path / "s.json")
+    window.export_actions["json"].trigger()
+    assert json.loads((tmp_path / "s.json").read_text())["keywords"]

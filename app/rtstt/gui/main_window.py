@@ -30,7 +30,18 @@ from PySide6.QtWidgets import (
 
 from rtstt import config
 from rtstt.errors import RtsttError
-from rtstt.events import EngineError, Final, Keywords, Metric, Partial, SpeakerLabels, StreamEnded, Summary
+from rtstt.events import (
+    EngineError,
+    Final,
+    Keywords,
+    Metric,
+    Partial,
+    Questions,
+    SpeakerLabels,
+    StageStatus,
+    StreamEnded,
+    Summary,
+)
 from rtstt.gui.banner import ErrorBanner
 from rtstt.gui.panels.insights import InsightsPanel, SummaryPanel
 from rtstt.gui.panels.transcript import TranscriptView, clock
@@ -472,6 +483,17 @@ class MainWindow(QMainWindow):
                 self.view.update_segment(segment)
         elif isinstance(event, Keywords):
             self.insights.show_keywords(event)
+            if event.scope == "session":
+                self.transcript.insights["keywords"] = [list(p) for p in event.phrases]
+        elif isinstance(event, Questions):
+            self.insights.show_questions(event)
+            self.transcript.insights["questions"] = [list(q) for q in event.items]
+        elif isinstance(event, StageStatus):
+            panel = {"insights": self.insights, "summary": self.summary}.get(event.stage)
+            if panel is not None and event.state != "ready":
+                panel.set_state(event.state, event.detail)
+            elif panel is not None:
+                panel.set_state("waiting for speech")
         elif isinstance(event, Summary):
             self.summary.show_summary(event)
         elif isinstance(event, EngineError):

@@ -166,6 +166,9 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
         "duration_s": transcript.duration_s,
         "segments": segments,
         "speakers": transcript.speakers() if options.speakers else {},
+        "keywords": [{"phrase": p, "score": sc} for p, sc in transcript.insights.get("keywords", [])],
+        "questions": list(transcript.insights.get("questions", [])),
+        "summary": transcript.insights.get("summary", ""),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -183,6 +186,16 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
     title = _xml_safe(transcript.title.strip()) or "Transcript"
     document.core_properties.title = title
     document.add_heading(title, level=1)
+    summary = transcript.insights.get("summary", "")
+    if summary:
+        document.add_heading("Summary", level=2)
+        document.add_paragraph(_xml_safe(summary))
+    keywords = transcript.insights.get("keywords", [])
+    if keywords:
+        document.add_heading("Keywords", level=2)
+        document.add_paragraph(_xml_safe(", ".join(p for p, _score in keywords)))
+    if summary or keywords:
+        document.add_heading("Transcript", level=2)
     for segment in _spoken(transcript):
         paragraph = document.add_paragraph()
         if options.timestamps:

@@ -445,6 +445,8 @@ def _apply(transcript: Transcript, kind: str, data: Mapping[str, Any]) -> None:
         transcript.apply_labels({int(k): v for k, v in dict(data["labels"]).items()})
     elif kind == "title":
         transcript.title = str(data["title"])
+    elif kind == "insights":  # keywords, questions, summary: the newest record wins per key
+        transcript.insights.update(dict(data))
 
 
 def _info(path: Path, state: _State) -> SessionInfo:

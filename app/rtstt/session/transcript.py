@@ -29,6 +29,8 @@ class Transcript:
         self.speaker_names: dict[str, str] = {}
         # ids of segments whose text the user corrected: a later re-add (e.g. relabelling) keeps that text.
         self.edited: set[int] = set()
+        # what the downstream stages concluded: {"keywords": [[phrase, score], ...], "questions": [...], "summary": ""}
+        self.insights: dict[str, Any] = {}
         self._pos: dict[int, int] = {}
         self._max_id = 0
         for segment in segments:
@@ -142,6 +144,7 @@ class Transcript:
             "segments": [s.to_dict() for s in self.segments],
             "speaker_names": dict(self.speaker_names),
             "edited": sorted(self.edited),
+            "insights": dict(self.insights),
         }
 
     @classmethod
@@ -151,4 +154,5 @@ class Transcript:
             transcript.add(Segment.from_dict(item))
         transcript.speaker_names = {str(k): str(v) for k, v in dict(data.get("speaker_names", {})).items()}
         transcript.edited = {int(i) for i in data.get("edited", ())}
+        transcript.insights = dict(data.get("insights", {}))
         return transcript

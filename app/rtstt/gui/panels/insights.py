@@ -6,10 +6,12 @@ model", "needs setup" (with what to do), or the content itself.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from rtstt.events import Keywords, Summary
+from rtstt.events import Keywords, Questions, Summary
 
 
 class StatePanel(QWidget):
@@ -48,16 +50,30 @@ class StatePanel(QWidget):
 
 
 class InsightsPanel(StatePanel):
+    """Key phrases of the last minutes (as weighted chips) and the questions asked so far."""
+
     def __init__(self, parent=None) -> None:
         super().__init__("Insights", parent)
+        self.keywords: dict[str, tuple[tuple[str, float], ...]] = {}
+        self.questions: list[str] = []
 
     def show_keywords(self, event: Keywords) -> None:
-        chips = " ".join(
-            f'<span style="background:#2f6fde22; border-radius:8px; padding:2px 6px;">{phrase} '
-            f'<span style="color:#8a93a3">{score:.2f}</span></span>'
-            for phrase, score in event.phrases
+        self.keywords[event.scope] = event.phrases
+        self._render()
+
+    def show_questions(self, event: Questions) -> None:
+        self.questions = [text for _id, _start, _speaker, text in event.items]
+        self._render()
+
+    def _render(self) -> None:
+        phrases = self.keywords.get("recent") or self.keywords.get("session") or ()
+        top = max((score for _p, score in phrases), default=1.0) or 1.0
+        chips = " ".join(_chip(phrase, score / top) for phrase, score in phrases)
+        questions = "".join(f"<li>{html.escape(q)}</li>" for q in self.questions[-8:])
+        self.body.setHtml(
+            f"<p style='line-height:190%'>{chips}</p>"
+            + (f"<p style='margin-top:10px'><b>Questions</b></p><ul>{questions}</ul>" if questions else "")
         )
-        self.body.setHtml(f"<p style='line-height:170%'>{chips}</p>")
         self.set_state("")
 
 
@@ -69,3 +85,9 @@ class SummaryPanel(StatePanel):
     def show_summary(self, event: Summary) -> None:
         self.body.setPlainText(event.text)
         self.set_state("")
+
+
+def _chip(phrase: str, weight: float) -> str:
+    """A key phrase whose size and tint grow with its weight (0..1)."""
+    style = f"font-size:{90 + 40 * weight:.0f}%; background:rgba(47,111,222,{0.08 + 0.25 * weight:.2f});"
+    return f'<span style="{style}">&nbsp;{html.escape(phrase)}&nbsp;</span>'
