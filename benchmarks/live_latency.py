@@ -68,11 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="tiny.en")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto")
+    p.add_argument("--insights", action="store_true", help="run the insights stage too (its latency cost)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
 
     meta = json.loads(args.audio.with_suffix(".json").read_text())
-    settings = Settings().with_overrides(stt__model=args.model, stt__threads=args.threads, stt__device=args.device)
+    settings = Settings().with_overrides(
+        stt__model=args.model,
+        stt__threads=args.threads,
+        stt__device=args.device,
+        insights__enabled=True if args.insights else None,
+    )
     backend = load_backend(settings)
     backend.warm_up()
 
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_growth_mb": _r(warm[-1] - warm[0] if len(warm) > 1 else None),
         "rss_peak_mb": _r(max(v for _, v in rss) if rss else None),
         "step_s": ended.stats.get("step_s"),
+        "stages": [stage.name for stage in engine.stages],
         "passes": ended.stats.get("passes"),
     }
     result["targets"] = {
@@ -154,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         "wer_gap_le_2_points": result["wer_gap_points"] <= 2.0,
         "rss_growth_lt_50mb": _ok(result["rss_growth_mb"], 50.0, strict=True) if args.minutes else None,
     }
-    name = f"live_latency_{'soak_' if args.minutes else ''}{args.model}.json"
+    stages = "".join(f"_{stage.name}" for stage in engine.stages)
+    name = f"live_latency_{'soak_' if args.minutes else ''}{args.model}{stages}.json"
     out = args.out or REPO / "benchmarks" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
