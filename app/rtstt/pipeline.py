@@ -22,7 +22,7 @@ from rtstt.audio.dsp import level_dbfs
 from rtstt.audio.sources import AudioSource
 from rtstt.config import Settings
 from rtstt.errors import RtsttError
-from rtstt.events import EngineError, Event, Final, Metric, StreamEnded
+from rtstt.events import EngineError, Event, Final, Metric, SpeakerLabels, StreamEnded
 from rtstt.metrics import LatencyTracker, ResourceSampler
 from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber
 from rtstt.stt.whisper import WhisperBackend
@@ -103,6 +103,10 @@ class Engine:
         from rtstt.stages import build_stages
 
         self.stages = build_stages(settings, self._publish)
+        from rtstt.audio.ring import AudioHistory
+
+        # Stages that embed voices get each final segment's audio back out of a short history.
+        self.history = AudioHistory(120 * SAMPLE_RATE) if any(s.needs_audio for s in self.stages) else None
 
     # ---- control -----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
@@ -128,6 +132,16 @@ class Engine:
         """Stop capture; the engine still drains: VAD flush, tail finalised, journal synced."""
         self._stop.set()
         self.source.stop()
+
+    def request_summary(self) -> bool:
+        """ "Summarize now": the summary stage updates at once with everything said so far (thread-safe).
+        False when no summary stage is running."""
+        for stage in self.stages:
+            request = getattr(stage, "request", None)
+            if stage.name == "summary" and stage.ready and request is not None:
+                request()
+                return True
+        return False
 
     def join(self, timeout: float | None = None) -> bool:
         if self._thread:
@@ -196,6 +210,8 @@ class Engine:
             self._publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))
 
     def _feed(self, block: np.ndarray) -> None:
+        if self.history is not None:
+            self.history.write(block)
         self.policy.add_audio(block)
         self._processed += len(block)
         for vad_event in self.vad.process(block):
@@ -213,9 +229,9 @@ class Engine:
             self._close_stream()
         for stage in self.stages:  # one last update over the whole session, then the threads end
             stage.finish()
-            if stage.latest and self.store is not None:
+            if stage.latest and self.store is not None and stage.record_kind != "labels":
                 try:
-                    self.store.record(stage.name, stage.latest)
+                    self.store.record(stage.record_kind or stage.name, stage.latest)
                 except RtsttError as exc:
                     self._publish(EngineError(exc.message, exc.hint))
         stats = self.stats()
@@ -257,9 +273,18 @@ class Engine:
                 self.latency.add(event.latency_s)
                 self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
             self._notify(event)
+            seg = event.segment
+            audio = None
+            if self.history is not None:
+                audio = self.history.slice(int(seg.start * SAMPLE_RATE), int(seg.end * SAMPLE_RATE))
             for stage in self.stages:
-                stage.submit(event.segment)
+                stage.submit(seg, audio if stage.needs_audio else None)
             return
+        if isinstance(event, SpeakerLabels) and self.store is not None:
+            try:  # journalled as they come: a crash keeps the labels the user saw
+                self.store.set_speakers(event.labels)
+            except RtsttError as exc:
+                self._notify(EngineError(exc.message, exc.hint))
         self._notify(event)
 
     def _notify(self, event: Event) -> None:

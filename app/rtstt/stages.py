@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from rtstt.errors import RtsttError
-from rtstt.events import Event, Keywords, Questions, Segment, StageStatus
+from rtstt.events import Event, Keywords, Questions, Segment, SpeakerLabels, StageStatus
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], None]
@@ -22,11 +24,13 @@ Publish = Callable[[Event], None]
 
 class Stage:
     name = "stage"
+    record_kind = ""  # the journal record its `latest` goes to at stop (default: the stage's name)
 
     def __init__(self, publish: Publish, interval_s: float = 5.0) -> None:
         self.publish = publish
         self.interval_s = interval_s
         self.segments: list[Segment] = []
+        self.audio: dict[int, np.ndarray] = {}
         self.latest: dict[str, object] = {}  # what the session keeps of this stage (journal, exports)
         self.ready = False
         self.error: RtsttError | None = None
@@ -40,9 +44,13 @@ class Stage:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, segment: Segment) -> None:
+    needs_audio = False  # True: the engine hands over each segment's 16 kHz audio too
+
+    def submit(self, segment: Segment, audio: np.ndarray | None = None) -> None:
         with self._lock:
             self.segments.append(segment)
+            if audio is not None:
+                self.audio[segment.id] = audio
             self._version += 1
         self._news.set()
 
@@ -125,9 +133,89 @@ class InsightsStage(Stage):
         self.latest = {"keywords": [list(k) for k in session], "questions": [list(q) for q in questions]}
 
 
+class SpeakersStage(Stage):
+    """Who spoke: GE2E voice prints of finalized segments, clustered online into S1, S2, ...; at stop the
+    whole session is re-clustered and relabelled consistently with what the user already saw."""
+
+    name = "speakers"
+    record_kind = "labels"
+    needs_audio = True
+
+    def __init__(
+        self,
+        publish: Publish,
+        threshold: float = 0.75,
+        max_speakers: int = 0,
+        backend: str = "ge2e",
+        pyannote_model: str = "",
+    ) -> None:
+        super().__init__(publish, interval_s=0.5)
+        from rtstt.speakers.clustering import OnlineClustering
+
+        self.backend = backend
+        self.pyannote_model = pyannote_model
+        self.threshold = threshold
+        self.max_speakers = max_speakers
+        self.online = OnlineClustering(threshold, max_speakers)
+        self.encoder = None
+        self.embeddings: dict[int, np.ndarray] = {}
+        self.labels: dict[int, str] = {}
+
+    def load(self) -> None:
+        if self.backend == "pyannote":
+            from rtstt.speakers.pyannote_backend import PyannoteEncoder
+
+            self.encoder = PyannoteEncoder(self.pyannote_model)
+            return
+        from rtstt.speakers.ge2e import Ge2eEncoder
+
+        self.encoder = Ge2eEncoder()
+
+    def update(self, segments: list[Segment], final: bool) -> None:
+        from rtstt.speakers.ge2e import MIN_SPEECH_S
+
+        assert self.encoder is not None
+        new: dict[int, str] = {}
+        for seg in segments:
+            if seg.id in self.embeddings or seg.id in self.labels:
+                continue
+            with self._lock:
+                audio = self.audio.pop(seg.id, None)
+            if audio is None or len(audio) < MIN_SPEECH_S * 16000:
+                continue
+            self.embeddings[seg.id] = self.encoder.embed(audio)
+            new[seg.id] = self.labels[seg.id] = self.online.assign(self.embeddings[seg.id], seg.end - seg.start)
+        if final:
+            new.update(self._recluster(segments))
+        if new:
+            self.publish(SpeakerLabels(new))
+        self.latest = {"labels": {str(k): v for k, v in self.labels.items()}}
+
+    def _recluster(self, segments: list[Segment]) -> dict[int, str]:
+        from rtstt.speakers.clustering import agglomerative, relabel_consistently
+
+        ids = [s.id for s in segments if s.id in self.embeddings]
+        changed: dict[int, str] = {}
+        if len(ids) >= 2:
+            clusters = agglomerative(np.stack([self.embeddings[i] for i in ids]), self.threshold, self.max_speakers)
+            for seg_id, name in zip(ids, relabel_consistently(clusters, [self.labels[i] for i in ids]), strict=True):
+                if self.labels.get(seg_id) != name:
+                    changed[seg_id] = self.labels[seg_id] = name
+        previous = None
+        for seg in segments:  # too short to embed ("Yes.") : most likely the speaker before it
+            if seg.id in self.labels:
+                previous = self.labels[seg.id]
+            elif previous is not None:
+                changed[seg.id] = self.labels[seg.id] = previous
+        return changed
+
+
 def build_stages(settings, publish: Publish) -> list[Stage]:
     """The downstream stages the settings turn on."""
     stages: list[Stage] = []
+    if settings.speakers.enabled:
+        spk = settings.speakers
+        stages.append(SpeakersStage(publish, spk.threshold, spk.max_speakers, spk.backend, spk.pyannote_model))
     if settings.insights.enabled:
         ins = settings.insights
         stages.append(InsightsStage(publish, ins.interval_s, ins.window_minutes * 60, ins.top_n))

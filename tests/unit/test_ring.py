@@ -58,3 +58,17 @@ def test_concurrent_writer_and_reader_lose_nothing_when_the_ring_is_big_enough()
         n += len(block)
     writer.join()
     assert np.array_equal(np.concatenate(got), np.arange(total, dtype=np.float32))
+
+
+def test_history_slices_segments_back_out_by_absolute_sample():
+    from rtstt.audio.ring import AudioHistory
+
+    hist = AudioHistory(100)
+    for i in range(0, 250, 30):
+        hist.write(np.arange(i, min(i + 30, 250), dtype=np.float32))
+    assert hist.total == 250
+    assert hist.slice(200, 205).tolist() == [200, 201, 202, 203, 204]
+    assert hist.slice(100, 160).tolist() == list(range(150, 160))  # older samples are gone
+    assert hist.slice(240, 300).tolist() == list(range(240, 250))
+    hist.write(np.arange(250, 500, dtype=np.float32))  # a block larger than the history
+    assert hist.total == 500 and hist.slice(495, 500).tolist() == [495, 496, 497, 498, 499]

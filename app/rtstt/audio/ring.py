@@ -80,3 +80,35 @@ class AudioRing:
         with self._lock:
             self.closed = True
             self._ready.notify_all()
+
+
+class AudioHistory:
+    """The last `capacity` samples of a stream on an absolute sample clock, for slicing finished
+    segments back out (speaker embeddings). One preallocated array: no per-block allocation."""
+
+    def __init__(self, capacity: int) -> None:
+        self._buf = np.zeros(capacity, dtype=np.float32)
+        self._capacity = capacity
+        self.total = 0  # samples written since the stream started
+
+    def write(self, samples: np.ndarray) -> None:
+        n_in = len(samples)
+        if n_in > self._capacity:  # keep the newest part, on the same clock
+            self.total += n_in - self._capacity
+            samples = samples[-self._capacity :]
+        n = len(samples)
+        start = self.total % self._capacity
+        first = min(n, self._capacity - start)
+        self._buf[start : start + first] = samples[:first]
+        if first < n:
+            self._buf[: n - first] = samples[first:]
+        self.total += n
+
+    def slice(self, start: int, end: int) -> np.ndarray:
+        """Samples [start, end) that are still held (older ones are gone; the result may be shorter)."""
+        start = max(start, self.total - self._capacity, 0)
+        end = min(end, self.total)
+        if end <= start:
+            return np.zeros(0, dtype=np.float32)
+        idx = np.arange(start, end) % self._capacity
+        return self._buf[idx]

@@ -43,7 +43,7 @@ from rtstt.events import (
     Summary,
 )
 from rtstt.gui.banner import ErrorBanner
-from rtstt.gui.panels.insights import InsightsPanel, SummaryPanel
+from rtstt.gui.panels.insights import InsightsPanel, SpeakersStrip, SummaryPanel
 from rtstt.gui.panels.transcript import TranscriptView, clock
 from rtstt.gui.theme import SPEAKER_COLORS, apply_theme, colors, is_dark
 from rtstt.gui.workers import EngineWorker, SourceChoice, start_in_thread
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.view = TranscriptView()
         self.view.editRequested.connect(self.edit_segment)
+        self.view.renameSpeakerRequested.connect(self.rename_speaker)
         self._build_search_bar()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -168,9 +169,18 @@ class MainWindow(QMainWindow):
         self.search_bar.hide()
 
     def _build_docks(self) -> None:
+        self.speakers = SpeakersStrip()
+        self.speakers.renameRequested.connect(self.rename_speaker)
         self.insights = InsightsPanel()
         self.summary = SummaryPanel()
-        self.insights_dock = self._dock("Insights", self.insights, "insightsDock")
+        self.summary.summarizeRequested.connect(self.summarize_now)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(0)
+        side_layout.addWidget(self.speakers)
+        side_layout.addWidget(self.insights, 1)
+        self.insights_dock = self._dock("Speakers and insights", side, "insightsDock")
         self.summary_dock = self._dock("Summary", self.summary, "summaryDock")
         from PySide6.QtCore import Qt
 
@@ -282,6 +292,8 @@ class MainWindow(QMainWindow):
             QColor(c.highlight),
         )
         self.view.speaker_colors = SPEAKER_COLORS
+        self.speakers.colors = SPEAKER_COLORS
+        self.speakers.set_state("ready" if settings.speakers.enabled else "off")
         font = self.view.font()
         if settings.appearance.font_size:
             font.setPointSize(settings.appearance.font_size)
@@ -452,6 +464,7 @@ class MainWindow(QMainWindow):
         self.thread, self.worker = None, None
         self._clock_timer.stop()
         self.view.set_partial("")
+        self.summary.set_live(False)
         self.start_action.setEnabled(True)
         self.start_action.setChecked(False)
         self.start_action.setText("Start")
@@ -481,6 +494,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, SpeakerLabels):
             for segment in self.transcript.apply_labels(event.labels):
                 self.view.update_segment(segment)
+            self._show_speakers()
         elif isinstance(event, Keywords):
             self.insights.show_keywords(event)
             if event.scope == "session":
@@ -488,7 +502,13 @@ class MainWindow(QMainWindow):
         elif isinstance(event, Questions):
             self.insights.show_questions(event)
             self.transcript.insights["questions"] = [list(q) for q in event.items]
+        elif isinstance(event, StageStatus) and event.stage == "speakers":
+            self.speakers.set_state(event.state, event.detail)
         elif isinstance(event, StageStatus):
+            if event.stage == "summary":
+                self.summary.set_live(event.state == "ready")
+                if event.state == "ready":
+                    self.summary.set_note(event.detail)
             panel = {"insights": self.insights, "summary": self.summary}.get(event.stage)
             if panel is not None and event.state != "ready":
                 panel.set_state(event.state, event.detail)
@@ -496,6 +516,8 @@ class MainWindow(QMainWindow):
                 panel.set_state("waiting for speech")
         elif isinstance(event, Summary):
             self.summary.show_summary(event)
+            self.transcript.insights["summary"] = event.text
+            self.transcript.insights["action_items"] = list(event.action_items)
         elif isinstance(event, EngineError):
             self.show_error(event.message, event.hint)
         elif isinstance(event, StreamEnded):
@@ -535,6 +557,51 @@ class MainWindow(QMainWindow):
             self.show_error(exc.message, exc.hint)
             return
         self.view.update_segment(self.transcript.edit(segment_id, text.strip()))
+
+    def rename_speaker(self, speaker: str) -> None:
+        """Give a speaker a name everywhere: transcript, chips, exports; journalled so it persists."""
+        current = self.transcript.speaker_name(speaker) or speaker
+        name = self._ask_speaker_name(current)
+        if name is None or name.strip() == current:
+            return
+        try:
+            if self.store is not None:
+                self.store.rename_speaker(speaker, name.strip())
+        except RtsttError as exc:
+            self.show_error(exc.message, exc.hint)
+            return
+        if self.store is None or self.store.transcript is not self.transcript:
+            self.transcript.rename_speaker(speaker, name.strip())
+        self.view.set_speaker_names(self.transcript.speaker_names)
+        self._show_speakers()
+
+    def _ask_speaker_name(self, current: str) -> str | None:
+        text, ok = QInputDialog.getText(self, "Rename speaker", "Name (empty resets it):", text=current)
+        return text if ok else None
+
+    def _show_speakers(self) -> None:
+        talk: dict[str, float] = {}
+        for segment in self.transcript.segments:
+            if segment.speaker:
+                talk[segment.speaker] = talk.get(segment.speaker, 0.0) + segment.end - segment.start
+        self.speakers.show_speakers(talk, self.transcript.speaker_names)
+
+    def _show_stored_insights(self) -> None:
+        """A reopened session shows what its stages concluded, as it was when it ended."""
+        insights = self.transcript.insights
+        if insights.get("keywords"):
+            self.insights.show_keywords(Keywords(tuple((str(p), float(w)) for p, w in insights["keywords"]), "session"))
+        if insights.get("questions"):
+            self.insights.show_questions(Questions(tuple(tuple(q) for q in insights["questions"])))
+        if insights.get("summary"):
+            items = tuple(insights.get("action_items") or ())
+            self.summary.show_summary(Summary(str(insights["summary"]), final=True, action_items=items))
+
+    def summarize_now(self) -> None:
+        engine = self.worker.engine if self.worker is not None else None
+        if engine is not None and engine.request_summary():
+            self.summary.set_state("", "")
+            self.summary.set_note("Summarizing…")
 
     def _ask_edit_text(self, current: str) -> str | None:
         text, ok = QInputDialog.getMultiLineText(self, "Edit segment", "Text:", current)
@@ -615,6 +682,8 @@ class MainWindow(QMainWindow):
         self.view.set_speaker_names(self.transcript.speaker_names)
         for segment in self.transcript.segments:
             self.view.add_final(segment)
+        self._show_speakers()
+        self._show_stored_insights()
         self.setWindowTitle(f"RTSTT — {self.transcript.title or session_id}")
         self.status_labels["state"].setText(f"Session {session_id}")
 

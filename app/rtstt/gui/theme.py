@@ -31,6 +31,13 @@ DARK = Colors("#1e2127", "#16181d", "#e4e7ec", "#7d8594", "#5b9bff", "#30343c", 
 SPEAKER_COLORS = ("#2f6fde", "#d9480f", "#2b8a3e", "#ae3ec9", "#e8590c", "#1098ad", "#c2255c", "#5c940d")
 
 
+def speaker_color(speaker: str, colors: tuple[str, ...] = SPEAKER_COLORS) -> str:
+    """S1, S2, ... take the palette in order; other ids a stable colour of their own."""
+    digits = "".join(ch for ch in speaker if ch.isdigit())
+    index = int(digits) - 1 if digits else sum(map(ord, speaker))
+    return colors[index % len(colors)]
+
+
 def is_dark(theme: str) -> bool:
     if theme == "dark":
         return True

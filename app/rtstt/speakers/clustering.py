@@ -57,32 +57,24 @@ class OnlineClustering:
 
 def agglomerative(embeddings: np.ndarray, threshold: float = 0.75, max_speakers: int = 0) -> list[int]:
     """Average-linkage clustering on cosine similarity; merges while clusters are at least `threshold`
-    similar (or while there are more than `max_speakers`). Labels are numbered by first appearance."""
+    similar on average (and further while there are more than `max_speakers`). Labels are numbered by
+    first appearance. SciPy's linkage keeps an hour-long session (~1000 segments) well under a second."""
     x = _unit(embeddings)
     n = len(x)
     if n == 0:
         return []
-    clusters: list[list[int]] = [[i] for i in range(n)]
-    sim = x @ x.T
-    while len(clusters) > 1:
-        best, pair = -2.0, (0, 1)
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                s = float(sim[np.ix_(clusters[a], clusters[b])].mean())
-                if s > best:
-                    best, pair = s, (a, b)
-        too_many = bool(max_speakers) and len(clusters) > max_speakers
-        if best < threshold and not too_many:
-            break
-        a, b = pair
-        clusters[a] = clusters[a] + clusters[b]
-        del clusters[b]
-    labels = [0] * n
-    order = sorted(clusters, key=min)
-    for k, members in enumerate(order):
-        for i in members:
-            labels[i] = k
-    return labels
+    if n == 1:
+        return [0]
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(x, method="average", metric="cosine")
+    raw = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    if max_speakers and len(set(raw)) > max_speakers:
+        raw = fcluster(tree, t=max_speakers, criterion="maxclust")
+    order: dict[int, int] = {}
+    for c in raw:
+        order.setdefault(int(c), len(order))
+    return [order[int(c)] for c in raw]
 
 
 def relabel_consistently(new: list[int], online: list[str]) -> list[str]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from rtstt.events import Keywords, Questions, Summary
+from rtstt.gui.panels.transcript import clock
+from rtstt.gui.theme import speaker_color
 
 
 class StatePanel(QWidget):
@@ -49,6 +51,59 @@ class StatePanel(QWidget):
         return self.state.text() if self.state.isVisible() else ""
 
 
+class SpeakersStrip(QWidget):
+    """Who has spoken, as coloured chips with talk time; clicking a chip asks to rename that speaker."""
+
+    renameRequested = Signal(str)  # the raw speaker id ("S1")
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("speakersStrip")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 0)
+        self.label = QLabel()
+        self.label.setObjectName("speakersLabel")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.linkActivated.connect(lambda link: self.renameRequested.emit(QUrl(link).path()))
+        layout.addWidget(self.label)
+        self.colors: tuple[str, ...] = ("#2f6fde",)
+        self.talk: dict[str, float] = {}  # raw id -> seconds spoken
+        self.names: dict[str, str] = {}
+        self.set_state("off")
+
+    def set_state(self, state: str, detail: str = "") -> None:
+        """Before anyone is labelled: "off", "loading model", "needs setup" (with detail) or "ready"."""
+        self._state = {
+            "off": "Speakers off — turn them on in Settings › Speakers.",
+            "loading model": "Speakers: loading the voice model…",
+            "needs setup": "Speakers need setup.",
+            "ready": "Speakers: waiting for speech…",
+        }.get(state, state)
+        if detail:
+            self._state += f" {detail}"
+        self._render()
+
+    def show_speakers(self, talk: dict[str, float], names: dict[str, str]) -> None:
+        self.talk, self.names = dict(talk), dict(names)
+        self._render()
+
+    def _render(self) -> None:
+        if not self.talk:
+            self.label.setText(f"<span style='color:#8a93a3'>{html.escape(self._state)}</span>")
+            return
+        chips = []
+        for raw, seconds in sorted(self.talk.items(), key=lambda kv: -kv[1]):
+            color = speaker_color(raw, self.colors)
+            name = html.escape(self.names.get(raw, raw))
+            chips.append(
+                f"<a href='speaker:{html.escape(raw)}' style='color:{color}; text-decoration:none'>"
+                f"<b>● {name}</b></a> <span style='color:#8a93a3'>{clock(seconds)}</span>"
+            )
+        self.label.setText("&nbsp;&nbsp; ".join(chips))
+        self.label.setToolTip("Click a speaker to rename them")
+
+
 class InsightsPanel(StatePanel):
     """Key phrases of the last minutes (as weighted chips) and the questions asked so far."""
 
@@ -78,12 +133,44 @@ class InsightsPanel(StatePanel):
 
 
 class SummaryPanel(StatePanel):
+    """The rolling summary (and, at stop, the final one with action items), plus "Summarize now"."""
+
+    summarizeRequested = Signal()
+
     def __init__(self, parent=None) -> None:
         super().__init__("Summary", parent)
         self.body.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        row = QHBoxLayout()
+        self.note = QLabel()
+        self.note.setProperty("muted", True)
+        self.note.setWordWrap(True)
+        self.now = QPushButton("Summarize now")
+        self.now.setObjectName("summarizeNow")
+        self.now.setToolTip("Update the summary with everything said so far")
+        self.now.setEnabled(False)
+        self.now.clicked.connect(self.summarizeRequested.emit)
+        row.addWidget(self.note, 1)
+        row.addWidget(self.now)
+        self.layout().addLayout(row)
+        self.text = ""
+        self.action_items: tuple[str, ...] = ()
+
+    def set_live(self, live: bool) -> None:
+        """ "Summarize now" works while a session with the summary on is running."""
+        self.now.setEnabled(live)
+
+    def set_note(self, note: str) -> None:
+        """Which model runs where ("SmolLM2 on the CPU", "8-bit on CUDA: ...")."""
+        self.note.setText(note)
 
     def show_summary(self, event: Summary) -> None:
-        self.body.setPlainText(event.text)
+        self.text, self.action_items = event.text, tuple(getattr(event, "action_items", ()) or ())
+        items = "".join(f"<li>{html.escape(item)}</li>" for item in self.action_items)
+        title = "Final summary" if event.final else "Summary so far"
+        self.body.setHtml(
+            f"<p><b>{title}</b></p><p>{html.escape(event.text)}</p>"
+            + (f"<p style='margin-top:10px'><b>Action items</b></p><ul>{items}</ul>" if items else "")
+        )
         self.set_state("")
 
 

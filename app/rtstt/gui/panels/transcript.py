@@ -25,6 +25,7 @@ def clock(seconds: float) -> str:
 
 class TranscriptView(QTextEdit):
     editRequested = Signal(int)  # segment id the user double-clicked
+    renameSpeakerRequested = Signal(str)  # raw speaker id, from the line's context menu
     followChanged = Signal(bool)  # True while the view follows the live end
 
     def __init__(self, parent=None) -> None:
@@ -136,9 +137,9 @@ class TranscriptView(QTextEdit):
         cursor.endEditBlock()
 
     def _speaker_color(self, speaker: str) -> str:
-        digits = "".join(ch for ch in speaker if ch.isdigit())
-        index = int(digits) if digits else sum(map(ord, speaker))
-        return self.speaker_colors[index % len(self.speaker_colors)]
+        from rtstt.gui.theme import speaker_color
+
+        return speaker_color(speaker, self.speaker_colors)
 
     def _partial_cursor(self, select: bool) -> QTextCursor | None:
         block = self.document().lastBlock()
@@ -217,6 +218,19 @@ class TranscriptView(QTextEdit):
                 self.editRequested.emit(segment_id)
                 return True
         return super().eventFilter(obj, event)
+
+    def contextMenuEvent(self, event) -> None:
+        """Right-click a line: edit it, or rename its speaker everywhere."""
+        menu = self.createStandardContextMenu()
+        segment_id = self.segment_at(event.pos())
+        segment = self._segments.get(segment_id) if segment_id is not None else None
+        if segment is not None:
+            menu.addSeparator()
+            menu.addAction("Edit text…", lambda: self.editRequested.emit(segment.id))
+            if segment.speaker:
+                name = self.speaker_names.get(segment.speaker, segment.speaker)
+                menu.addAction(f"Rename speaker “{name}”…", lambda: self.renameSpeakerRequested.emit(segment.speaker))
+        menu.exec(event.globalPos())
 
     # ---- search --------------------------------------------------------------------------------
     def search(self, text: str) -> int:
