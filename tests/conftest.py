@@ -46,6 +46,22 @@ def whisper_backend():
     return backend
 
 
+@pytest.fixture(scope="session")
+def llm_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("llm-home")
+
+
+@pytest.fixture(scope="session")
+def summarizer(llm_home: Path):
+    """The offline summary LLM loaded the way the app does (the package's GGUF, converted once into
+    RTSTT_HOME's models); `summarizer.path` is then a fast-loading copy other tests can point at."""
+    from rtstt.nlp.summary import Summarizer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RTSTT_HOME", str(llm_home))
+        return Summarizer()
+
+
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """An in-memory keyring: tests never touch the real one."""
 

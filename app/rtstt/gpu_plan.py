@@ -4,7 +4,8 @@ Loading first and failing with CUDA out-of-memory halfway through a meeting is t
 learn the models do not fit. The plan estimates each model's VRAM from its size and precision, then
 keeps Whisper on the GPU (dropping to int8 if needed) and fits the LLM in 8-bit, 4-bit, or on the
 CPU, saying why. Anchors: faster-whisper's published large-v2 figures (fp16 4.5 GB, int8 2.9 GB)
-and bitsandbytes' ~1.1 bytes/parameter in 8-bit and ~0.6 in 4-bit (NF4 with fp16 embeddings).
+and bitsandbytes' ~1.1 bytes/parameter in 8-bit and ~0.7 in 4-bit (NF4 with fp16 embeddings), both checked
+against an 8B Llama loaded on an H100 (benchmarks/gpu_check.py: 8-bit planned 9.90 GiB, measured 9.86).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ WHISPER_PARAMS_M = {
     "tiny": 39, "base": 74, "small": 244, "medium": 769, "large": 1550, "turbo": 809, "distil": 756,
 }  # fmt: skip
 WHISPER_BYTES = {"float16": 2.0, "bfloat16": 2.0, "float32": 4.0, "int8_float16": 1.0, "int8": 1.0}
-LLM_BYTES = {"none": 2.0, "8bit": 1.1, "4bit": 0.6}
+LLM_BYTES = {"none": 2.0, "8bit": 1.1, "4bit": 0.7}  # 4-bit: NF4 + fp16 embeddings, measured 0.70 (8B)
 SPEAKER_MB = {"pyannote": 350.0, "ge2e": 60.0, "": 0.0}
 
 
@@ -77,15 +78,22 @@ def plan(
     parts = {"whisper": w, "speakers": spk}
     device, quant = "off", "none"
     if llm_params_b > 0:
-        options = ["none", "8bit", "4bit"] if llm_quantization == "auto" else [llm_quantization]
-        if llm_quantization == "auto":
-            options = ["8bit", "4bit"]  # fp16 LLMs rarely fit beside Whisper; 8-bit loses little quality
-        free = budget - w - spk
-        for q in options:
-            need = llm_mb(llm_params_b, q)
-            if need <= free:
-                device, quant = "cuda", q
-                parts["llm"] = need
+        options = ["8bit", "4bit"] if llm_quantization == "auto" else [llm_quantization]
+        # fp16 LLMs rarely fit beside Whisper; 8-bit loses little quality. If neither fits, Whisper in int8
+        # (a small accuracy cost) beats an 8B model on the CPU (minutes per summary).
+        computes = [compute]
+        if compute in ("float16", "bfloat16", "float32"):
+            computes.append("int8_float16")
+        for whisper_compute in computes:
+            w_try = whisper_mb(whisper, whisper_compute)
+            free = budget - w_try - spk
+            fitting = [q for q in options if llm_mb(llm_params_b, q) <= free]
+            if fitting:
+                device, quant = "cuda", fitting[0]
+                parts["llm"] = llm_mb(llm_params_b, quant)
+                if whisper_compute != compute:
+                    compute, parts["whisper"] = whisper_compute, w_try
+                    notes.append(f"Whisper {whisper} in int8 so the summary model fits on the GPU")
                 break
         else:
             device, quant = "cpu", "none"

@@ -17,6 +17,7 @@ def test_large_v3_plus_8b_in_8bit_plus_speakers_fits_16_gb():
 def test_a_smaller_card_gets_4bit_then_the_cpu_with_a_reason():
     p12 = plan(12 * 1024, "large-v3", llm_params_b=8, speakers="pyannote")
     assert (p12.llm_device, p12.llm_quantization) == ("cuda", "4bit")
+    assert p12.whisper_compute == "int8_float16"  # int8 Whisper beats an 8B model on the CPU
     assert any("4bit" in n for n in p12.notes)
     p8 = plan(8 * 1024, "large-v3", llm_params_b=8, speakers="pyannote")
     assert p8.llm_device == "cpu" and p8.fits

@@ -600,8 +600,7 @@ class MainWindow(QMainWindow):
     def summarize_now(self) -> None:
         engine = self.worker.engine if self.worker is not None else None
         if engine is not None and engine.request_summary():
-            self.summary.set_state("", "")
-            self.summary.set_note("Summarizing…")
+            self.summary.set_busy()
 
     def _ask_edit_text(self, current: str) -> str | None:
         text, ok = QInputDialog.getMultiLineText(self, "Edit segment", "Text:", current)

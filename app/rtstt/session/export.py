@@ -169,6 +169,7 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
         "keywords": [{"phrase": p, "score": sc} for p, sc in transcript.insights.get("keywords", [])],
         "questions": list(transcript.insights.get("questions", [])),
         "summary": transcript.insights.get("summary", ""),
+        "action_items": [str(item) for item in transcript.insights.get("action_items", [])],
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -190,11 +191,16 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
     if summary:
         document.add_heading("Summary", level=2)
         document.add_paragraph(_xml_safe(summary))
+    action_items = transcript.insights.get("action_items", [])
+    if action_items:
+        document.add_heading("Action items", level=2)
+        for item in action_items:
+            document.add_paragraph(_xml_safe(str(item)), style="List Bullet")
     keywords = transcript.insights.get("keywords", [])
     if keywords:
         document.add_heading("Keywords", level=2)
         document.add_paragraph(_xml_safe(", ".join(p for p, _score in keywords)))
-    if summary or keywords:
+    if summary or action_items or keywords:
         document.add_heading("Transcript", level=2)
     for segment in _spoken(transcript):
         paragraph = document.add_paragraph()

@@ -153,6 +153,7 @@ class SummaryPanel(StatePanel):
         row.addWidget(self.now)
         self.layout().addLayout(row)
         self.text = ""
+        self.model_note = ""
         self.action_items: tuple[str, ...] = ()
 
     def set_live(self, live: bool) -> None:
@@ -161,12 +162,18 @@ class SummaryPanel(StatePanel):
 
     def set_note(self, note: str) -> None:
         """Which model runs where ("SmolLM2 on the CPU", "8-bit on CUDA: ...")."""
+        self.model_note = note
         self.note.setText(note)
+
+    def set_busy(self) -> None:
+        """After "Summarize now", until the next summary arrives."""
+        self.note.setText("Summarizing…")
 
     def show_summary(self, event: Summary) -> None:
         self.text, self.action_items = event.text, tuple(getattr(event, "action_items", ()) or ())
         items = "".join(f"<li>{html.escape(item)}</li>" for item in self.action_items)
         title = "Final summary" if event.final else "Summary so far"
+        self.note.setText(self.model_note)
         self.body.setHtml(
             f"<p><b>{title}</b></p><p>{html.escape(event.text)}</p>"
             + (f"<p style='margin-top:10px'><b>Action items</b></p><ul>{items}</ul>" if items else "")

@@ -1,0 +1,484 @@
+"""Diarization benchmark: how well RTSTT's speaker labels match who really spoke, on two-voice dialogues.
+
+    python benchmarks/diarization.py [--backend ge2e|pyannote] [--pyannote-model DIR] [--threshold 0.75]
+                                     [--sweep 0.5,0.6,0.7] [--dialogues standup,quickfire] [--out FILE]
+
+Audio: three synthesized dialogues (piper's male joe voice + festival's female SLT HTS voice, made with the
+fixture script's own synthesis and timeline code; cached in tests/fixtures/cache/) with different turn
+patterns (balanced, interview with long answers and backchannels, quick short answers), plus the committed
+tests/fixtures/conversation.flac. Each runs end to end like `rtstt transcribe FILE --speakers`: FileSource
+in fast mode -> Engine (VAD, Whisper tiny.en int8, the speaker stage) -> segments with their final labels.
+
+DER (pyannote.metrics, optimal label mapping) with a no-score collar of 0.25 s on each side of every
+reference turn boundary (NIST md-eval's `-c 0.25`; pyannote.metrics' `collar=0.5` is the total width).
+Also reported: the same DER with oracle labels (each segment gets the true speaker it overlaps most): the
+floor that the segmentation alone sets, so `der - oracle_der` is the error of the labelling itself.
+`--sweep` replays the session's recorded voice prints through the real SpeakersStage at other thresholds
+(no re-transcription). Writes benchmarks/results/diarization.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+CACHE = FIXTURES / "cache"
+sys.path.insert(0, str(REPO / "app"))
+sys.path.insert(0, str(FIXTURES))
+
+import make_fixtures as fx  # noqa: E402  (the fixture script: voices, levels, timeline)
+
+from rtstt.audio.sources import FileSource  # noqa: E402
+from rtstt.config import Settings  # noqa: E402
+from rtstt.events import Final, Segment, SpeakerLabels  # noqa: E402
+from rtstt.pipeline import Engine, load_backend  # noqa: E402
+
+COLLAR_S = 0.25  # each side of a reference boundary
+
+Turns = tuple[tuple[str, tuple[str, ...]], ...]  # (speaker, sentences); S1 = piper (male), S2 = festival (female)
+
+STANDUP: Turns = (
+    ("S1", ("Morning, let's get started with the daily standup.",)),
+    ("S2", ("Sure, I can go first if that works for everyone.",)),
+    ("S1", ("Go ahead.",)),
+    ("S2", ("Yesterday I finished the export to Word documents and fixed two bugs in the subtitle writer.",)),
+    ("S1", ("Nice, did the timestamps line up with the audio this time?",)),
+    ("S2", ("They did, I checked them against three recordings from last week.",)),
+    ("S1", ("Great. Anything blocking you today?",)),
+    ("S2", ("Only the code review for the settings dialog, it has been waiting since Monday.",)),
+    ("S1", ("I will look at it right after this meeting.",)),
+    ("S2", ("Thanks, that would help a lot.",)),
+    (
+        "S1",
+        (
+            "For my part, I spent most of yesterday on the microphone selection screen.",
+            "It now remembers the last device and warns when the input level is too low.",
+        ),
+    ),
+    ("S2", ("What happens if the device is unplugged in the middle of a session?",)),
+    ("S1", ("The recording pauses and a banner asks the user to pick another device.",)),
+    ("S2", ("And the words that were already transcribed stay on the screen?",)),
+    ("S1", ("Yes, nothing is lost.",)),
+    ("S2", ("Perfect. Should we tell the support team about the change?",)),
+    ("S1", ("Good idea, I will write them a short note this afternoon.",)),
+    ("S2", ("Then I think we are done for today.",)),
+    ("S1", ("Agreed. Thanks everyone, talk to you tomorrow.",)),
+)
+
+INTERVIEW: Turns = (
+    ("S2", ("Welcome to the show, and thank you for taking the time to talk with us today.",)),
+    ("S1", ("Thank you for having me, I am glad to be here.",)),
+    ("S2", ("Let's start at the beginning. How did the project get started?",)),
+    (
+        "S1",
+        (
+            "It started about three years ago as a small tool for my own meetings.",
+            "I wanted notes that I could search later, without sending my recordings to a server.",
+            "A few friends asked for a copy, and it slowly grew from there.",
+        ),
+    ),
+    ("S2", ("I see.",)),
+    (
+        "S1",
+        (
+            "The first version was really slow, to be honest.",
+            "It needed almost a minute to transcribe one minute of speech on my old laptop.",
+        ),
+    ),
+    ("S2", ("And today?",)),
+    (
+        "S1",
+        (
+            "Today it runs faster than real time on an ordinary office computer.",
+            "Most of that came from smaller models and from being careful about when to do the expensive work.",
+        ),
+    ),
+    ("S2", ("Right. What was the hardest problem along the way?",)),
+    (
+        "S1",
+        (
+            "Telling the speakers apart was harder than the transcription itself.",
+            "Two people with similar voices, short answers, and people talking over each other all make it hard.",
+        ),
+    ),
+    ("S2", ("Interesting.",)),
+    ("S1", ("We still work on it every week.",)),
+    ("S2", ("What would you tell someone who wants to try it for the first time?",)),
+    (
+        "S1",
+        (
+            "Start with a short recording of a meeting you know well.",
+            "Then read the transcript and fix the names, and you will quickly see what it does well.",
+        ),
+    ),
+    ("S2", ("Okay. One last question. What comes next?",)),
+    (
+        "S1",
+        (
+            "Better summaries, and support for more languages.",
+            "Many of our users speak German or Spanish at work, so that is high on the list.",
+        ),
+    ),
+    ("S2", ("Sounds great. Thank you so much for coming.",)),
+    ("S1", ("Thank you, it was a pleasure.",)),
+)
+
+QUICKFIRE: Turns = (
+    ("S1", ("Did you get the tickets for Friday?",)),
+    ("S2", ("Yes.",)),
+    ("S1", ("Both of them?",)),
+    ("S2", ("Both, and the seats are next to each other.",)),
+    ("S1", ("Great. What time does it start?",)),
+    ("S2", ("Eight o'clock.",)),
+    ("S1", ("Should we eat before?",)),
+    ("S2", ("Sure, maybe around six.",)),
+    ("S1", ("Italian or Thai?",)),
+    ("S2", ("Thai, please.",)),
+    ("S1", ("Okay. I will book a table.",)),
+    ("S2", ("For two?",)),
+    ("S1", ("For three, my brother might come along.",)),
+    ("S2", ("Oh, nice. Does he like Thai food?",)),
+    ("S1", ("He likes everything.",)),
+    ("S2", ("Good.",)),
+    ("S1", ("Can you pick me up at the station?",)),
+    ("S2", ("At what time?",)),
+    ("S1", ("Half past five.",)),
+    ("S2", ("No problem.",)),
+    ("S1", ("Thanks. Should I bring anything?",)),
+    ("S2", ("Just a warm jacket, it gets cold after the show.",)),
+    ("S1", ("Good point.",)),
+    ("S2", ("And don't forget that the tickets are on my phone, not yours.",)),
+    ("S1", ("Right, then I will stay close to you.",)),
+    ("S2", ("By the way, did you hear back about the new apartment?",)),
+    ("S1", ("Not yet.",)),
+    ("S2", ("When do they decide?",)),
+    ("S1", ("Next Tuesday, I hope.",)),
+    ("S2", ("Fingers crossed.",)),
+    ("S1", ("Thanks. Oh, and one more thing.",)),
+    ("S2", ("What is it?",)),
+    ("S1", ("Could you bring back my umbrella?",)),
+    ("S2", ("Sure, I will bring it on Friday.",)),
+    ("S1", ("Perfect. See you then.",)),
+    ("S2", ("See you.",)),
+)
+
+# name -> (turns, pauses between turns in seconds, what the pattern tests)
+DIALOGUES: dict[str, tuple[Turns, tuple[float, ...], str]] = {
+    "standup": (STANDUP, (0.7, 0.5, 0.9, 0.6, 1.0, 0.45, 0.8), "balanced one-sentence turns"),
+    "interview": (INTERVIEW, (0.8, 0.4, 1.0, 0.5, 0.6, 0.9), "long answers, short backchannels"),
+    "quickfire": (QUICKFIRE, (0.35, 0.3, 0.45, 0.25, 0.4), "short answers, quick turn-taking"),
+}
+
+
+# -- audio ---------------------------------------------------------------------------------------------------
+
+
+def _spec_hash(turns: Turns, gaps: tuple[float, ...]) -> str:
+    source = Path(fx.__file__).read_bytes()  # the synthesis code is part of what the audio depends on
+    return hashlib.sha256(json.dumps([turns, gaps]).encode() + source).hexdigest()[:16]
+
+
+def dialogue(name: str) -> tuple[Path, dict[str, Any]]:
+    """The dialogue's audio and reference turns, synthesized once into tests/fixtures/cache/."""
+    turns, gaps, pattern = DIALOGUES[name]
+    audio_path, meta_path = CACHE / f"dialogue_{name}.flac", CACHE / f"dialogue_{name}.json"
+    digest = _spec_hash(turns, gaps)
+    if audio_path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("spec") == digest:
+            return audio_path, meta
+    print(f"synthesizing {name} ...", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        audio, timeline = fx.build_turns(turns, gaps, Path(tmp))
+    fx.write_audio(audio_path, audio)
+    meta = {"audio": audio_path.name, "pattern": pattern, "spec": digest, "duration": fx.r3(len(audio) / fx.SR)}
+    meta["turns"] = timeline
+    fx.write_json(meta_path, meta)
+    return audio_path, meta
+
+
+def corpus(names: list[str]) -> list[tuple[str, Path, dict[str, Any]]]:
+    out = []
+    for name in names:
+        if name == "conversation":
+            meta = json.loads((FIXTURES / "conversation.json").read_text())
+            out.append((name, FIXTURES / "conversation.flac", {**meta, "pattern": "meeting (committed fixture)"}))
+        else:
+            out.append((name, *dialogue(name)))
+    return out
+
+
+# -- the engine, end to end ----------------------------------------------------------------------------------
+
+
+def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
+    """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage."""
+    engine = Engine(settings, FileSource(path, realtime=False), backend)
+    segments: dict[int, Segment] = {}
+    labels: dict[int, str | None] = {}
+
+    def collect(event: Any) -> None:  # finals come from the engine thread, labels from the stage's
+        if isinstance(event, Final):
+            segments[event.segment.id] = event.segment
+        elif isinstance(event, SpeakerLabels):
+            labels.update(event.labels)
+
+    engine.subscribe(collect)
+    stage = next(s for s in engine.stages if s.name == "speakers")
+    spent = {"update_s": 0.0}
+    update = stage.update
+
+    def timed_update(batch: list[Segment], final: bool) -> None:
+        t0 = time.perf_counter()
+        try:
+            update(batch, final)
+        finally:
+            spent["update_s"] += time.perf_counter() - t0
+
+    stage.update = timed_update  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    ended = engine.run()
+    wall_s = time.perf_counter() - t0
+    if engine.error:
+        raise engine.error
+    if stage.error is not None:
+        raise stage.error
+    ordered = sorted(segments.values(), key=lambda s: s.start)
+    # The stage's own cost, sequential and uncontended: in fast mode it shares the cores with Whisper, so the
+    # wall time inside its updates above also counts waiting for a core.
+    audio, rate = sf.read(str(path), dtype="float32")
+    assert rate == fx.SR and audio.ndim == 1, "the dialogues and the fixture are 16 kHz mono"
+    t1 = time.perf_counter()
+    for s in ordered:
+        if s.id in stage.embeddings:
+            stage.encoder.embed(audio[int(s.start * fx.SR) : int(s.end * fx.SR)])
+    return {
+        "segments": [replace(s, speaker=labels.get(s.id, s.speaker)) for s in ordered],
+        "embeddings": dict(stage.embeddings),
+        "audio_s": ended.audio_s,
+        "wall_s": wall_s,
+        "speaker_update_s": spent["update_s"],
+        "embed_s": time.perf_counter() - t1,
+    }
+
+
+def replay_labels(segments: list[Segment], embeddings: dict[int, np.ndarray], settings: Settings) -> list[Segment]:
+    """The labels the real SpeakersStage gives these voice prints under `settings` (no thread, no model):
+    segments that were embedded get long dummy audio and their recorded vector back, in the same order."""
+    from rtstt.stages import SpeakersStage
+
+    spk = settings.speakers
+    published: dict[int, str | None] = {}
+
+    def publish(event: Any) -> None:
+        if isinstance(event, SpeakerLabels):
+            published.update(event.labels)
+
+    stage = SpeakersStage(publish, threshold=spk.threshold, max_speakers=spk.max_speakers)
+    submitted = sorted(segments, key=lambda s: s.id)  # the order the engine finalized them in
+    queue = [embeddings[s.id] for s in submitted if s.id in embeddings]
+
+    class Replay:
+        def embed(self, audio: np.ndarray) -> np.ndarray:
+            return queue.pop(0)
+
+    stage.encoder = Replay()
+    for s in submitted:
+        stage.submit(s, np.zeros(16000 * 2 if s.id in embeddings else 1, np.float32))
+    stage.update(submitted, final=False)
+    stage.update(submitted, final=True)
+    return [replace(s, speaker=published.get(s.id)) for s in segments]
+
+
+# -- scoring -------------------------------------------------------------------------------------------------
+
+
+def _annotation(spans: list[tuple[float, float, str]]) -> Any:
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as Span
+
+    ann = Annotation()
+    for i, (start, end, label) in enumerate(spans):
+        if end > start:
+            ann[Span(start, end), i] = label
+    return ann
+
+
+def der(reference: list[tuple[float, float, str]], hypothesis: list[tuple[float, float, str]]) -> dict[str, Any]:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    metric = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
+    ref, hyp = _annotation(reference), _annotation(hypothesis)
+    d = metric(ref, hyp, detailed=True)
+    total = d["total"] or 1.0
+    return {
+        "der": d["diarization error rate"],
+        "missed": d["missed detection"] / total,
+        "false_alarm": d["false alarm"] / total,
+        "confusion": d["confusion"] / total,
+        "scored_s": d["total"],
+        "mapping": metric.optimal_mapping(ref, hyp),  # hypothesis label -> reference speaker
+    }
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def true_speakers(seg: Segment, reference: list[tuple[float, float, str]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for start, end, who in reference:
+        out[who] = out.get(who, 0.0) + overlap((seg.start, seg.end), (start, end))
+    return out
+
+
+def score(segments: list[Segment], reference: list[tuple[float, float, str]], embedded: set[int]) -> dict[str, Any]:
+    """DER and what explains it: the oracle-label floor, segments across a speaker change, and how the segments
+    too short to embed (labelled from a neighbour by the stage) fared under the optimal label mapping."""
+    hyp = [(s.start, s.end, s.speaker or "unlabelled") for s in segments]
+    truth = []
+    for s in segments:
+        shares = true_speakers(s, reference)
+        truth.append(max(shares, key=shares.get) if any(shares.values()) else "none")
+    result = der(reference, hyp)
+    mapping = result.pop("mapping")
+    result["oracle_der"] = der(reference, [(s.start, s.end, t) for s, t in zip(segments, truth, strict=True)])["der"]
+    result["segments"] = len(segments)
+    result["spanning_segments"] = sum(
+        sum(1 for v in true_speakers(s, reference).values() if v > COLLAR_S) > 1 for s in segments
+    )
+    result["speakers_found"] = len({s.speaker for s in segments if s.speaker})
+    result["unlabelled_segments"] = sum(1 for s in segments if not s.speaker)
+    short = [(s, t) for s, t in zip(segments, truth, strict=True) if s.id not in embedded]
+    result["short_segments"] = len(short)
+    result["short_segments_right"] = sum(1 for s, t in short if s.speaker and mapping.get(s.speaker) == t)
+    return result
+
+
+# -- main ----------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--backend", choices=("ge2e", "pyannote"), default="ge2e")
+    p.add_argument("--pyannote-model", default="", help="pyannote checkpoint folder (with --backend pyannote)")
+    p.add_argument("--threshold", type=float, default=None, help="speakers.threshold (default: the settings')")
+    p.add_argument("--max-speakers", type=int, default=None)
+    p.add_argument("--sweep", default="", help="comma-separated thresholds to replay the voice prints at")
+    p.add_argument("--dialogues", default=",".join([*DIALOGUES, "conversation"]))
+    p.add_argument("--model", default="tiny.en")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "diarization.json")
+    args = p.parse_args(argv)
+
+    settings = Settings().with_overrides(
+        stt__model=args.model,
+        stt__device="cpu",
+        stt__compute_type="int8",
+        stt__threads=args.threads,
+        speakers__enabled=True,
+        speakers__backend=args.backend,
+        speakers__pyannote_model=args.pyannote_model or None,
+        speakers__threshold=args.threshold,
+        speakers__max_speakers=args.max_speakers,
+    )
+    sweep = [float(t) for t in args.sweep.split(",") if t.strip()]
+    items = corpus([n.strip() for n in args.dialogues.split(",") if n.strip()])
+    backend = load_backend(settings)
+    backend.warm_up()
+
+    rows: list[dict[str, Any]] = []
+    for name, path, meta in items:
+        reference = [(t["start"], t["end"], t["speaker"]) for t in meta["turns"]]
+        run = transcribe(path, settings, backend)
+        row: dict[str, Any] = {
+            "dialogue": name,
+            "pattern": meta.get("pattern", ""),
+            "duration_s": round(sf.info(str(path)).duration, 2),
+            "reference_turns": len(reference),
+            **score(run["segments"], reference, set(run["embeddings"])),
+            "embedded_segments": len(run["embeddings"]),
+            "speaker_stage_rtf": run["speaker_update_s"] / max(run["audio_s"], 1e-9),
+            "embed_rtf_alone": run["embed_s"] / max(run["audio_s"], 1e-9),
+            "engine_rtf": run["wall_s"] / max(run["audio_s"], 1e-9),
+        }
+        if sweep:
+            row["sweep"] = {}
+            for t in sweep:
+                other = settings.with_overrides(speakers__threshold=t)
+                replayed = replay_labels(run["segments"], run["embeddings"], other)
+                s = score(replayed, reference, set(run["embeddings"]))
+                keys = ("der", "confusion", "speakers_found", "short_segments_right")
+                row["sweep"][str(t)] = {k: s[k] for k in keys}
+        rows.append(row)
+        print(f"{name}: DER {row['der']:.1%}", file=sys.stderr)
+
+    print_table(rows, sweep)
+    total_s = sum(r["scored_s"] for r in rows) or 1.0
+    keys = ("der", "missed", "false_alarm", "confusion", "oracle_der")
+    overall: dict[str, Any] = {k: sum(r[k] * r["scored_s"] for r in rows) / total_s for k in keys}  # time-weighted
+    if sweep:
+        overall["sweep_der"] = {
+            str(t): sum(r["sweep"][str(t)]["der"] * r["scored_s"] for r in rows) / total_s for t in sweep
+        }
+    print(f"overall DER {overall['der']:.1%} (oracle-label floor {overall['oracle_der']:.1%})")
+    result = {
+        "benchmark": "diarization",
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "metric": f"DER, pyannote.metrics, {COLLAR_S} s no-score collar each side of reference boundaries",
+        "backend": args.backend,
+        "pyannote_model": args.pyannote_model or None,
+        "threshold": settings.speakers.threshold,
+        "max_speakers": settings.speakers.max_speakers,
+        "stt_model": args.model,
+        "target_der": 0.10,
+        "overall": overall,
+        "dialogues": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(_rounded(result), indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def print_table(rows: list[dict[str, Any]], sweep: list[float]) -> None:
+    head = f"{'dialogue':12s} {'dur s':>6s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'oracle':>6s}"
+    head += f" {'spk':>4s} {'segs':>5s} {'span':>5s} {'short ok':>8s} {'spk RTF':>8s} {'alone':>6s}"
+    print(head + "".join(f" {'t=' + str(t):>7s}" for t in sweep))
+    for r in rows:
+        short = f"{r['short_segments_right']}/{r['short_segments']}"
+        line = (
+            f"{r['dialogue']:12s} {r['duration_s']:6.1f} {r['der']:6.1%} {r['missed']:6.1%} {r['false_alarm']:6.1%} "
+            f"{r['confusion']:6.1%} {r['oracle_der']:6.1%} {r['speakers_found']:4d} {r['segments']:5d} "
+            f"{r['spanning_segments']:5d} {short:>8s} {r['speaker_stage_rtf']:8.3f} {r['embed_rtf_alone']:6.3f}"
+        )
+        print(line + "".join(f" {r['sweep'][str(t)]['der']:7.1%}" for t in sweep))
+
+
+def _rounded(x: Any) -> Any:
+    if isinstance(x, float):
+        return round(x, 4)
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_rounded(v) for v in x]
+    return x
+
+
+if __name__ == "__main__":
+    sys.exit(main())
