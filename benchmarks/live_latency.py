@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             backlog.append((event.at, event.value))
 
     engine.subscribe(on_event)
+    engine.warm_up_stages()  # as `rtstt live` and the window do: models load before capture starts
     t0 = time.perf_counter()
     ended = engine.run()
     wall = time.perf_counter() - t0

@@ -35,7 +35,8 @@ def start_xvfb(size: str = "1280x800x24") -> subprocess.Popen[bytes]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png")
-    parser.add_argument("--seconds", type=float, default=14.0)
+    parser.add_argument("--seconds", type=float, default=50.0)
+    parser.add_argument("--audio", type=Path, default=REPO / "tests" / "fixtures" / "conversation.flac")
     parser.add_argument("--theme", default="light", choices=("light", "dark", "system"))
     args = parser.parse_args()
     xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
@@ -57,11 +58,13 @@ def main() -> int:
             audio__source="file",
             insights__enabled=True,
             insights__interval_s=2.0,
+            speakers__enabled=True,
+            summary__enabled=True,
         )
         window = MainWindow(settings)
         window.setGeometry(0, 0, 1280, 800)
         window.show()
-        window.file_path = bundled_sample()
+        window.file_path = args.audio if args.audio.exists() else bundled_sample()
         window.choose_file = lambda: None
         window.source_combo.setItemText(window.source_combo.findData("file"), f"File: {window.file_path.name}")
         window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
@@ -75,6 +78,9 @@ def main() -> int:
             window.sessionFinished.connect(lambda _e: app.quit())
             window.stop()
 
+        window._ask_speaker_name = lambda current: {"S1": "Alex", "S2": "Sam"}.get(current)  # named by the user
+        QTimer.singleShot(int(args.seconds * 1000) - 15000, lambda: [window.rename_speaker(s) for s in ("S1", "S2")])
+        QTimer.singleShot(int(args.seconds * 1000) - 12000, window.summarize_now)  # the summary panel filled
         QTimer.singleShot(int(args.seconds * 1000), shoot)
         app.exec()
         return 0

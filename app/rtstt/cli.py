@@ -222,7 +222,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         raise engine.error
     for stage in engine.stages:
         if stage.error is not None:
-            print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
+            print(f"rtstt: warning: {stage.name} turned off: {stage.error}", file=sys.stderr)
         elif stage.record_kind != "labels":
             transcript.insights.update(stage.latest)
     path = export(transcript, args.output, fmt, ExportOptions(timestamps=not args.no_timestamps))
@@ -263,6 +263,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
     backend = load_backend(settings)
     backend.warm_up()
     engine = Engine(settings, source, backend, store=store)
+    engine.warm_up_stages()
     printer = JsonPrinter(realtime=source.realtime) if args.json else TerminalPrinter(settings.speakers.enabled)
     engine.subscribe(printer)
     if args.duration:
@@ -274,7 +275,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
     printer.close()
     for stage in engine.stages:
         if stage.error is not None:
-            print(f"rtstt: warning: {stage.name} are off: {stage.error}", file=sys.stderr)
+            print(f"rtstt: warning: {stage.name} turned off: {stage.error}", file=sys.stderr)
         elif not args.json and stage.latest.get("keywords"):
             print("key phrases: " + ", ".join(str(p[0]) for p in stage.latest["keywords"]), file=sys.stderr)
         if store is not None and stage.error is None and stage.record_kind != "labels" and stage.latest:

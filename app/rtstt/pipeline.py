@@ -133,6 +133,17 @@ class Engine:
         self._stop.set()
         self.source.stop()
 
+    def warm_up_stages(self, timeout: float = 300.0) -> None:
+        """Load the downstream stages' models before capture starts, as the Whisper model is: on two cores,
+        loading them while someone speaks took CPU from the transcript (benchmarks/README.md). Models are
+        cached per process, so a window's next session starts at once. A stage that cannot load is off."""
+        deadline = time.monotonic() + timeout
+        for stage in self.stages:
+            stage.start()
+        for stage in self.stages:
+            while not stage.wait_loaded(0.1) and not self._stop.is_set() and time.monotonic() < deadline:
+                pass
+
     def request_summary(self) -> bool:
         """ "Summarize now": the summary stage updates at once with everything said so far (thread-safe).
         False when no summary stage is running."""

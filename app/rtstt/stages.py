@@ -9,6 +9,8 @@ last update over the whole session and joins.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +22,35 @@ from rtstt.events import Event, Keywords, Questions, Segment, SpeakerLabels, Sta
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], None]
+
+
+def lower_thread_priority() -> None:
+    """Let the transcript win the CPU: this (stage) thread runs below normal priority. On 2 cores the
+    stages' model loads and LLM generation otherwise took CPU time from Whisper and raised final-text
+    latency (benchmarks/README.md). Best effort: where the OS says no, the stage runs as it is."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1)  # THREAD_PRIORITY_BELOW_NORMAL
+        elif sys.platform.startswith("linux"):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: per-thread nice
+    except (OSError, AttributeError):
+        log.debug("could not lower the %s thread's priority", threading.current_thread().name)
+
+
+_MODELS: dict[tuple, object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def cached_model(key: tuple, factory: Callable[[], object]) -> object:
+    """One loaded model per configuration for the whole process: the second session of a window starts
+    labelling, extracting and summarizing at once instead of reloading (seconds to minutes on a CPU)."""
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = factory()
+        return _MODELS[key]
 
 
 class Stage:
@@ -38,11 +69,19 @@ class Stage:
         self._news = threading.Event()
         self._stop = threading.Event()
         self._version = 0
+        self.loaded = threading.Event()  # set once load() has succeeded or failed
         self._thread = threading.Thread(target=self._run, name=f"rtstt-{self.name}", daemon=True)
 
     # -- called by the engine --------------------------------------------------------------------
     def start(self) -> None:
-        self._thread.start()
+        """Start the stage's thread (it loads its model first). Idempotent."""
+        with self._lock:
+            if not self._thread.is_alive() and not self.loaded.is_set():
+                self._thread.start()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded or has failed to (see `error`)."""
+        return self.loaded.wait(timeout)
 
     needs_audio = False  # True: the engine hands over each segment's 16 kHz audio too
 
@@ -68,6 +107,7 @@ class Stage:
         raise NotImplementedError
 
     def _run(self) -> None:
+        lower_thread_priority()  # before any model loads: threads torch starts from here inherit it
         self.publish(StageStatus(self.name, "loading model"))
         try:
             self.load()
@@ -76,6 +116,8 @@ class Stage:
             detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
             self.publish(StageStatus(self.name, "needs setup", detail))
             return
+        finally:
+            self.loaded.set()
         self.ready = True
         self.publish(StageStatus(self.name, "ready"))
         done, last_run = 0, 0.0
@@ -112,7 +154,7 @@ class InsightsStage(Stage):
     def load(self) -> None:
         from rtstt.nlp.keywords import KeywordExtractor
 
-        self.extractor = KeywordExtractor()
+        self.extractor = cached_model(("keywords",), KeywordExtractor)
 
     def update(self, segments: list[Segment], final: bool) -> None:
         from rtstt.nlp.questions import find_questions
@@ -173,11 +215,13 @@ class SpeakersStage(Stage):
                     shown = text
                     self.publish(StageStatus(self.name, "loading model", text))
 
-            self.encoder = open_encoder(self.pyannote_model, status)
+            self.encoder = cached_model(
+                ("pyannote", self.pyannote_model), lambda: open_encoder(self.pyannote_model, status)
+            )
             return
         from rtstt.speakers.ge2e import Ge2eEncoder
 
-        self.encoder = Ge2eEncoder()
+        self.encoder = cached_model(("ge2e",), Ge2eEncoder)
 
     def update(self, segments: list[Segment], final: bool) -> None:
         from rtstt.speakers.ge2e import MIN_SPEECH_S
@@ -282,7 +326,8 @@ class SummaryStage(Stage):
         from rtstt.nlp.summary import Summarizer
 
         if self.summarizer is None:
-            self.summarizer = Summarizer(self.model, self.quantization, whisper=self.whisper)
+            key = ("summary", self.model, self.quantization, self.whisper)
+            self.summarizer = cached_model(key, lambda: Summarizer(self.model, self.quantization, whisper=self.whisper))
 
     def describe(self) -> str:
         """What the model runs on, for the window: "SmolLM2-135M-Instruct on the CPU", plus any fallback."""

@@ -1,8 +1,10 @@
-"""Who spoke: the GE2E voice encoder (resemblyzer) and online clustering on the two-voice meeting."""
+"""`rtstt transcribe --speakers --insights --summary` on the two-voice meeting: who spoke (GE2E voice
+prints + online clustering), what it was about, and what it means, in one JSON document."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +23,19 @@ def true_speaker(segment: dict, turns: list[dict]) -> str | None:
     return speaker if overlap > 0 else None
 
 
-def test_two_voices_get_two_consistent_labels(tmp_path: Path):
-    out = tmp_path / "meeting.json"
+def transcribe(out: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "rtstt", "transcribe", str(FIXTURES / "conversation.flac"), "-o", str(out)]
-    done = subprocess.run([*cmd, "--speakers", "--threads", "2"], capture_output=True, text=True, timeout=300)
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run([*cmd, *flags, "--threads", "2"], capture_output=True, text=True, timeout=400, env=environ)
+
+
+def test_speakers_insights_and_summary_in_one_document(tmp_path: Path, summarizer):
+    out = tmp_path / "meeting.json"
+    env = {"RTSTT_SUMMARY_MODEL": str(summarizer.path)}  # the fast copy; the GGUF path has its own test
+    done = transcribe(out, "--speakers", "--insights", "--summary", env=env)
     assert done.returncode == 0, done.stderr
-    segments = json.loads(out.read_text())["segments"]
+    document = json.loads(out.read_text())
+    segments = document["segments"]
     turns = fixture_meta("conversation")["turns"]
     labels = {s["speaker"] for s in segments}
     assert len(labels) == 2 and None not in labels
@@ -51,3 +60,23 @@ def test_two_voices_get_two_consistent_labels(tmp_path: Path):
     transcript = Transcript.from_dict({"segments": [{**s, "words": []} for s in segments]})
     subs = list(srt.parse(render(transcript, "srt").decode()))
     assert {sub.content.split(":")[0] for sub in subs} == {"S1", "S2"}
+
+    # what it was about, and what it means
+    phrases = " ".join(k["phrase"] for k in document["keywords"])
+    assert any(word in phrases for word in ("release", "search", "mobile", "performance", "database"))
+    assert any("customers" in q[3] or "lead" in q[3] for q in document["questions"])
+    assert len(document["summary"].split()) >= 10
+    items = " ".join(document["action_items"]).lower()
+    assert "friday" in items or "testing" in items or "faster" in items, document["action_items"]
+
+
+def test_a_summary_model_that_is_not_a_model_turns_the_summary_off_not_the_transcript(tmp_path: Path):
+    junk = tmp_path / "not-a-model"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("hello")
+    out = tmp_path / "meeting.txt"
+    done = transcribe(out, "--summary", env={"RTSTT_SUMMARY_MODEL": str(junk)})
+    assert done.returncode == 0, done.stderr
+    assert "warning: summary turned off" in done.stderr, done.stderr
+    assert str(junk) in done.stderr and "Traceback" not in done.stderr
+    assert "weekly planning meeting" in out.read_text()

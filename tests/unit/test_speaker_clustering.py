@@ -55,3 +55,12 @@ def test_agglomerative_respects_max_speakers_and_handles_empty_input():
     x, _ = voices(3, 5)
     assert len(set(agglomerative(x, threshold=0.99, max_speakers=2))) == 2
     assert agglomerative(np.zeros((0, 8))) == []
+
+
+def test_a_stray_short_print_does_not_become_a_speaker_at_stop():
+    x, truth = voices(2, 10, seed=5)
+    stray = np.random.default_rng(9).standard_normal((1, x.shape[1]))  # one odd voice print, 1.5 s long
+    durations = np.array([4.0] * len(x) + [1.5])
+    labels = agglomerative(np.vstack([x, stray]), threshold=0.6, weights=durations)
+    assert len(set(labels)) == 2
+    assert purity(labels[:-1], truth) == 1.0

@@ -114,6 +114,7 @@ class EngineWorker(QObject):
                 return
             self.engine = Engine(self.settings, source, backend, store=self.store)
             self.engine.subscribe(self.event.emit)
+            self.engine.warm_up_stages()  # their "loading model" states reach the panels meanwhile
             if self._paused:
                 self.engine.pause()
             self.ready.emit(backend)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from rtstt.errors import RtsttError
 
 MIN_WORDS = 12  # fewer words than this give noise, not topics
@@ -29,14 +31,35 @@ class KeywordExtractor:
         self.model = SentenceTransformer(str(path), device="cpu")
         self._keybert = KeyBERT(model=self.model)
         self.diversity = diversity
+        self._embedded: dict[str, np.ndarray] = {}
 
     def extract(self, text: str, top_n: int = 8) -> tuple[tuple[str, float], ...]:
         if len(text.split()) < MIN_WORDS:
             return ()
+        found_candidates = candidates(text)
+        if not found_candidates:
+            return ()
         found = self._keybert.extract_keywords(
-            text, candidates=candidates(text), use_mmr=True, diversity=self.diversity, top_n=top_n
+            text,
+            candidates=found_candidates,
+            use_mmr=True,
+            diversity=self.diversity,
+            top_n=top_n,
+            word_embeddings=self._candidate_embeddings(found_candidates),
         )
         return tuple((phrase, round(float(score), 4)) for phrase, score in found)
+
+    def _candidate_embeddings(self, phrases: list[str]) -> np.ndarray:
+        """Embeddings of the candidates, each computed once per session: an update re-embeds only the new
+        words, so the stage's CPU time stops growing with the meeting (and stays off the transcript's cores)."""
+        new = [p for p in phrases if p not in self._embedded]
+        if new:
+            if len(self._embedded) > 50_000:
+                self._embedded.clear()
+                new = phrases
+            for phrase, vector in zip(new, self._keybert.model.embed(new), strict=True):
+                self._embedded[phrase] = np.asarray(vector)
+        return np.stack([self._embedded[p] for p in phrases])
 
 
 def candidates(text: str) -> list[str]:

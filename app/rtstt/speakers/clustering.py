@@ -22,6 +22,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 MIN_NEW_SPEAKER_S = 1.0  # shorter segments join the nearest known speaker instead of opening a new one
+MIN_SPEAKER_S = 3.0  # at stop, a "speaker" with less speech than this in the whole session joins the nearest
 
 
 def speaker_name(index: int) -> str:
@@ -104,6 +105,14 @@ def agglomerative(
         sim[a, :] = row
         sim[:, a] = row
         sim[a, a] = -np.inf
+    if weights is not None:  # a speaker heard for under MIN_SPEAKER_S in all is a noisy print, not a person
+        big = [i for i in range(n) if alive[i] and w[members[i]].sum() >= MIN_SPEAKER_S]
+        for i in range(n):
+            if alive[i] and big and i not in big:
+                target = max(big, key=lambda j: float(_unit(sums[j]) @ _unit(sums[i])))
+                sums[target] += sums[i]
+                members[target] += members[i]
+                alive[i] = False
     labels = [0] * n
     order = sorted((members[i] for i in range(n) if alive[i]), key=min)
     for k, group in enumerate(order):
