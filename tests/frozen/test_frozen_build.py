@@ -51,7 +51,8 @@ def test_bundle_has_its_model_and_leaves_the_heavy_stacks_out(frozen: Path):
     assert (internal / "resources" / "samples" / "sample.flac").exists()
     assert (internal / "resources" / "icons" / "rtstt.svg").exists()
     assert (internal / "faster_whisper" / "assets" / "silero_vad_v6.onnx").exists()
-    assert not (internal / "torch").exists()
+    for heavy in ("torch", "transformers", "pyannote", "numba", "llvmlite", "pandas", "scipy"):
+        assert not (internal / heavy).exists(), heavy
 
 
 def test_frozen_smoke_test_opens_the_window_offscreen(frozen: Path, tmp_path: Path):
