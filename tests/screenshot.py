@@ -79,9 +79,17 @@ def main() -> int:
             window.stop()
 
         window._ask_speaker_name = lambda current: {"S1": "Alex", "S2": "Sam"}.get(current)  # named by the user
-        QTimer.singleShot(int(args.seconds * 1000) - 15000, lambda: [window.rename_speaker(s) for s in ("S1", "S2")])
-        QTimer.singleShot(int(args.seconds * 1000) - 12000, window.summarize_now)  # the summary panel filled
-        QTimer.singleShot(int(args.seconds * 1000), shoot)
+        end_ms = int(args.seconds * 1000)
+
+        def wait_for_listening() -> None:  # once the models are loaded (the clock runs), time the shot
+            if window._started_at is None:
+                QTimer.singleShot(200, wait_for_listening)
+                return
+            QTimer.singleShot(end_ms - 15000, lambda: [window.rename_speaker(s) for s in ("S1", "S2")])
+            QTimer.singleShot(end_ms - 30000, window.summarize_now)
+            QTimer.singleShot(end_ms, shoot)
+
+        wait_for_listening()
         app.exec()
         return 0
     finally:

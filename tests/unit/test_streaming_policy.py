@@ -168,3 +168,25 @@ def test_words_crammed_into_a_sliver_are_cut_but_real_words_before_them_stay():
     words = [w(" thanks", 0.0, 0.46), w(" for", 0.46, 0.66), w(" trying", 0.66, 0.82)]
     crammed = [w(" thanks", 0.82, 0.84), w(" for", 0.84, 0.86), w(" trying", 0.86, 0.88)]
     assert _drop_hallucinated(words + crammed, []) == words
+
+
+def test_a_new_utterance_that_only_echoes_the_last_one_in_a_sliver_is_dropped():
+    from rtstt.events import Word
+    from rtstt.stt.streaming import _drop_previous_echo
+
+    previous = [Word(8.9, 9.3, " Well,"), Word(9.51, 9.79, " Sure.")]
+    echo = [Word(9.952, 9.972, " Sure."), Word(10.18, 10.42, " The"), Word(10.42, 10.70, " login")]
+    assert [w.text for w in _drop_previous_echo(echo, previous)] == [" The", " login"]
+    assert _drop_previous_echo(echo[:1], previous) == []
+    said_again = [Word(12.0, 12.4, " Sure.")]  # a real repeat, at the pace of speech
+    assert _drop_previous_echo(said_again, previous) == said_again
+
+
+def test_a_word_repeated_in_a_sliver_within_one_pass_is_dropped():
+    from rtstt.events import Word
+    from rtstt.stt.streaming import _drop_hallucinated
+
+    words = [Word(9.512, 9.792, " Sure."), Word(9.952, 9.972, " Sure."), Word(10.18, 10.42, " The")]
+    assert [w.text for w in _drop_hallucinated(words, [])] == [" Sure.", " The"]
+    real = [Word(1.0, 1.3, " no,"), Word(1.4, 1.7, " no.")]
+    assert _drop_hallucinated(real, []) == real

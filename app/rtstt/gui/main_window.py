@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
         self.source_combo.setEnabled(False)
         self.model_combo.setEnabled(False)
         self.language_combo.setEnabled(False)
-        self._started_at = time.monotonic()
+        self._started_at = None  # the session clock starts when listening does, after the models load
         self._clock_timer.start()
 
     def stop(self) -> None:
@@ -447,6 +447,7 @@ class MainWindow(QMainWindow):
         self.status_labels["state"].setText(status.capitalize())
 
     def _on_ready(self, backend) -> None:
+        self._started_at = time.monotonic()
         choice = backend.choice
         self.status_labels["model"].setText(f"{backend.name} · {choice.compute_type}")
         self.status_labels["device"].setText(choice.device_name)

@@ -94,6 +94,7 @@ class StreamingTranscriber:
         self._utt_start: int | None = None
         self._utt_end: int | None = None  # set by the VAD's end event until the utterance is closed
         self._committed: list[Word] = []  # agreed words whose audio is in the buffer: the decoder prefix
+        self._previous_tail: list[Word] = []  # the last final words of the previous utterance
         self._emitted = 0  # how many of `_committed` were already emitted as Final segments
         self._tentative: list[Word] = []
         self._last_pass_at = -1.0
@@ -176,6 +177,7 @@ class StreamingTranscriber:
         words = [_abs_word(w, offset, limit) for w in hyp.words]
         floor = self._committed[-1].end if self._committed else 0.0
         words = [w for w in words if w.end > floor - 0.01 and _key(w.text)]
+        words = _drop_previous_echo(words, self._committed[-4:] or self._previous_tail)
         return _drop_hallucinated(words, self._committed)
 
     def _partial_pass(self) -> list[Partial | Final]:
@@ -256,6 +258,7 @@ class StreamingTranscriber:
 
     def _final(self, words: list[Word]) -> Final:
         text = "".join(w.text for w in words).strip()
+        self._previous_tail = list(words[-4:])
         seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words), id=self._next_id)
         self._next_id += 1
         final = Final(segment=seg, emitted_at=self.now())
@@ -317,11 +320,29 @@ def _drop_hallucinated(words: list[Word], committed: list[Word]) -> list[Word]:
         # One repeated word can be real speech ("no, no"); one squeezed into a sliver of audio is not.
         if [_key(w.text) for w in committed[-len(words) :]] == keys and (len(words) >= 2 or crammed):
             return []
+    # "Sure. Sure." with the second in 20 ms: a stutter of the decoder, not of the speaker.
+    words = [w for i, w in enumerate(words) if not (i and _stutter(words[i - 1], w))]
     for i in range(len(words) - 1):
         run = words[i:]
         # The run must start with a crammed word: real words before it would otherwise be cut too.
         if run[0].end - run[0].start < MIN_WORD_S and (run[-1].end - run[0].start) / len(run) < MIN_WORD_S:
             return words[:i]
+    return words
+
+
+def _stutter(before: Word, word: Word) -> bool:
+    return word.end - word.start < MIN_WORD_S / 2 and _key(word.text) == _key(before.text)
+
+
+def _drop_previous_echo(words: list[Word], previous: list[Word]) -> list[Word]:
+    """A new utterance that opens by repeating the end of the last one, crammed into a sliver of audio:
+    Whisper read it from the prompt ("Sure." final, then "Sure." again in 20 ms). Said again at a normal
+    pace, it stays ("Thank you. ... Thank you.")."""
+    for k in range(min(len(words), len(previous)), 0, -1):
+        head = words[:k]
+        crammed = head[-1].end - head[0].start < MIN_WORD_S * k
+        if crammed and [_key(w.text) for w in previous[-k:]] == [_key(w.text) for w in head]:
+            return words[k:]
     return words
 
 

@@ -122,6 +122,9 @@ class InsightsPanel(StatePanel):
 
     def _render(self) -> None:
         phrases = self.keywords.get("recent") or self.keywords.get("session") or ()
+        if not phrases and not self.questions:  # too few words yet: keep saying so, not an empty box
+            self.set_state("waiting for speech")
+            return
         top = max((score for _p, score in phrases), default=1.0) or 1.0
         chips = " ".join(_chip(phrase, score / top) for phrase, score in phrases)
         questions = "".join(f"<li>{html.escape(q)}</li>" for q in self.questions[-8:])
@@ -155,6 +158,11 @@ class SummaryPanel(StatePanel):
         self.text = ""
         self.model_note = ""
         self.action_items: tuple[str, ...] = ()
+
+    def set_state(self, state: str, detail: str = "") -> None:
+        if state == "waiting for speech":  # the first summary needs about a minute of speech to say anything
+            state = "The first summary comes after about a minute of speech — or press Summarize now."
+        super().set_state(state, detail)
 
     def set_live(self, live: bool) -> None:
         """ "Summarize now" works while a session with the summary on is running."""
