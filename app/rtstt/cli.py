@@ -223,7 +223,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     for stage in engine.stages:
         if stage.error is not None:
             print(f"rtstt: warning: {stage.name} turned off: {stage.error}", file=sys.stderr)
-        elif stage.record_kind != "labels":
+        else:
             transcript.insights.update(stage.latest)
     path = export(transcript, args.output, fmt, ExportOptions(timestamps=not args.no_timestamps))
     print(
@@ -278,8 +278,6 @@ def _cmd_live(args: argparse.Namespace) -> int:
             print(f"rtstt: warning: {stage.name} turned off: {stage.error}", file=sys.stderr)
         elif not args.json and stage.latest.get("keywords"):
             print("key phrases: " + ", ".join(str(p[0]) for p in stage.latest["keywords"]), file=sys.stderr)
-        if store is not None and stage.error is None and stage.record_kind != "labels" and stage.latest:
-            store.transcript.insights.update(stage.latest)
     if store is not None and not args.json:
         print(f"session saved: {store.path}", file=sys.stderr)
     if args.output and store is not None:

@@ -147,10 +147,11 @@ class Engine:
     def request_summary(self) -> bool:
         """ "Summarize now": the summary stage updates at once with everything said so far (thread-safe).
         False when no summary stage is running."""
+        from rtstt.stages import SummaryStage
+
         for stage in self.stages:
-            request = getattr(stage, "request", None)
-            if stage.name == "summary" and stage.ready and request is not None:
-                request()
+            if isinstance(stage, SummaryStage) and stage.ready:
+                stage.request()
                 return True
         return False
 
@@ -240,9 +241,9 @@ class Engine:
             self._close_stream()
         for stage in self.stages:  # one last update over the whole session, then the threads end
             stage.finish()
-            if stage.latest and self.store is not None and stage.record_kind != "labels":
+            if stage.latest and self.store is not None:
                 try:
-                    self.store.record(stage.record_kind or stage.name, stage.latest)
+                    self.store.record("insights", stage.latest)
                 except RtsttError as exc:
                     self._publish(EngineError(exc.message, exc.hint))
         stats = self.stats()

@@ -55,14 +55,13 @@ def cached_model(key: tuple, factory: Callable[[], object]) -> object:
 
 class Stage:
     name = "stage"
-    record_kind = ""  # the journal record its `latest` goes to at stop (default: the stage's name)
 
     def __init__(self, publish: Publish, interval_s: float = 5.0) -> None:
         self.publish = publish
         self.interval_s = interval_s
         self.segments: list[Segment] = []
         self.audio: dict[int, np.ndarray] = {}
-        self.latest: dict[str, object] = {}  # what the session keeps of this stage (journal, exports)
+        self.latest: dict[str, object] = {}  # what the session keeps in its insights (journal, exports)
         self.ready = False
         self.error: RtsttError | None = None
         self._lock = threading.Lock()
@@ -179,8 +178,7 @@ class SpeakersStage(Stage):
     """Who spoke: GE2E voice prints of finalized segments, clustered online into S1, S2, ...; at stop the
     whole session is re-clustered and relabelled consistently with what the user already saw."""
 
-    name = "speakers"
-    record_kind = "labels"
+    name = "speakers"  # its labels are journalled as they come (SpeakerLabels events): no `latest`
     needs_audio = True
 
     def __init__(
@@ -242,15 +240,15 @@ class SpeakersStage(Stage):
         new.update(self._fill_short(segments, final))
         if new:
             self.publish(SpeakerLabels(new))
-        self.latest = {"labels": {str(k): v for k, v in self.labels.items()}}
 
     def _recluster(self, segments: list[Segment]) -> dict[int, str]:
         from rtstt.speakers.clustering import agglomerative, relabel_consistently
 
-        ids = [s.id for s in segments if s.id in self.embeddings]
+        embedded = [s for s in segments if s.id in self.embeddings]
+        ids = [s.id for s in embedded]
         changed: dict[int, str] = {}
         if len(ids) >= 2:
-            durations = np.array([s.end - s.start for s in segments if s.id in self.embeddings])
+            durations = np.array([s.end - s.start for s in embedded])
             clusters = agglomerative(
                 np.stack([self.embeddings[i] for i in ids]), self.threshold, self.max_speakers, durations
             )
@@ -290,7 +288,6 @@ class SummaryStage(Stage):
     """
 
     name = "summary"
-    record_kind = "insights"  # beside keywords and questions in the transcript's insights (journal, exports)
 
     def __init__(
         self,
