@@ -119,11 +119,11 @@ Section "un.RTSTT" UnSecApp
   DeleteRegKey HKCU "Software\${APPNAME}"
 SectionEnd
 
-Section /o "un.Also remove my settings, sessions and downloaded models" UnSecData
+Section /o "un.Also remove my settings, sessions, downloaded models and components" UnSecData
   RMDir /r "${DATADIR}"
 SectionEnd
 
 !insertmacro MUI_UNFUNCTION_DESCRIPTION_BEGIN
   !insertmacro MUI_DESCRIPTION_TEXT ${UnSecApp} "The program files and shortcuts."
-  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecData} "Your transcripts and settings in ${DATADIR}. Kept unless you tick this."
+  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecData} "Your transcripts, settings, models and optional components in ${DATADIR}. Kept unless you tick this."
 !insertmacro MUI_UNFUNCTION_DESCRIPTION_END

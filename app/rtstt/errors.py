@@ -51,3 +51,7 @@ class OutOfMemory(RtsttError):
 
 class SessionError(RtsttError):
     pass
+
+
+class ComponentError(RtsttError):
+    """An optional component that cannot be found, downloaded or installed."""

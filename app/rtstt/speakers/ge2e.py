@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rtstt.components.runtime import setup_hint
 from rtstt.errors import RtsttError
 
 MIN_SPEECH_S = 0.5
@@ -19,7 +20,7 @@ class Ge2eEncoder:
         except ImportError as exc:
             raise RtsttError(
                 f"speaker labels need the resemblyzer package ({exc.name} is missing)",
-                "pip install 'rtstt[speakers]', or run ./run.sh",
+                setup_hint("speakers"),
             ) from exc
         self.encoder = VoiceEncoder("cpu", verbose=False)
         self.embed(np.zeros(16000, dtype=np.float32) + 1e-4)  # compile the mel path now, not mid-meeting

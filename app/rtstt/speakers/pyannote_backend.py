@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rtstt.components.runtime import setup_hint
 from rtstt.errors import ModelDownloadError, ModelNotFound, OutputError, RtsttError
 from rtstt.models.hub import Hub
 
@@ -92,7 +93,7 @@ def _import_pyannote() -> tuple[Any, Any]:
     except ImportError as exc:
         raise RtsttError(
             f"the pyannote speaker backend needs the pyannote.audio package ({exc.name or exc} is missing)",
-            "pip install 'rtstt[speakers]' (or run ./run.sh), or choose the ge2e backend in Settings",
+            f"{setup_hint('pyannote')}; or choose the ge2e backend in Settings",
         ) from exc
     return torch, Model
 
