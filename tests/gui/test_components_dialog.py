@@ -252,3 +252,36 @@ def test_outdated_component_is_updated(qtbot, store: ComponentStore, index: Pack
     assert state(dialog, "speakers") == "Installed"
     assert "is updated" in status(dialog)
     assert (updated.site_dir() / "rtstt_probe" / "__init__.py").read_text() == "PROBE = 11\n"
+
+
+def test_a_feature_without_its_component_offers_the_install(qtbot, store: ComponentStore, monkeypatch) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from rtstt import config
+    from rtstt.components import runtime
+    from rtstt.events import StageStatus
+    from rtstt.gui.main_window import MainWindow
+
+    monkeypatch.setattr(runtime, "app_store", lambda lock=None: store)
+    window = MainWindow(config.Settings())
+    qtbot.addWidget(window)
+    window.show()
+    window.on_event(StageStatus("insights", "needs setup", "insights need KeyBERT (torch is missing)"))
+    action = window.banner.findChild(QPushButton, "bannerAction")
+    assert window.banner.isVisible() and action.isVisible() and action.text() == "Install…"
+    assert "Keywords and insights" in window.banner.text()
+
+    opened = []
+
+    def close_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        opened.append(type(dialog).__name__)
+        dialog.reject()
+
+    QTimer.singleShot(200, close_dialog)
+    click(qtbot, action)
+    assert opened == ["ComponentsDialog"] and not window.banner.isVisible()
+
+    window.on_event(StageStatus("summary", "loading model"))  # no offer for anything but a missing component
+    assert not window.banner.isVisible()

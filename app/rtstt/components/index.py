@@ -72,13 +72,24 @@ def _matches(filename: str, name: str, version: str) -> bool:
 
 
 def ssl_context() -> ssl.SSLContext:
-    """certifi's roots when it is there (frozen builds carry it), else the system's."""
+    """The operating system's trust store (truststore), so a company's TLS-inspecting proxy works as it does
+    in the browser; else OpenSSL's default roots, and certifi's only when those are empty (a frozen build
+    whose OpenSSL looks for roots in a folder that does not exist on this machine)."""
     try:
-        import certifi
+        import truststore
 
-        return ssl.create_default_context(cafile=certifi.where())
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     except ImportError:
-        return ssl.create_default_context()
+        pass
+    context = ssl.create_default_context()
+    if not context.cert_store_stats().get("x509_ca"):
+        try:
+            import certifi
+
+            context = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            pass
+    return context
 
 
 def _open(url: str, headers: dict[str, str] | None = None, timeout: float = _TIMEOUT_S):
@@ -97,6 +108,10 @@ class SimpleIndex:
         return self.url
 
     def find(self, name: str, version: str) -> WheelRef | None:
+        return best_wheel(self.candidates(name, version))
+
+    def candidates(self, name: str, version: str) -> list[WheelRef]:
+        """Every wheel of name==version on the index, for any platform."""
         page = f"{self.url}/{canonicalize_name(name)}/"
         try:
             with _open(page, {"Accept": f"{SIMPLE_JSON}, text/html;q=0.1"}) as resp:
@@ -105,7 +120,7 @@ class SimpleIndex:
             data = json.loads(body) if "json" in kind else {"files": _html_files(body.decode("utf-8", "replace"))}
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                return None
+                return []
             raise ComponentError(f"{page} answered {exc.code} {exc.reason}", "try again later") from exc
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -124,7 +139,7 @@ class SimpleIndex:
             refs.append(
                 WheelRef(name, version, filename, url, (entry.get("hashes") or {}).get("sha256"), entry.get("size"))
             )
-        return best_wheel(refs)
+        return refs
 
 
 class _Anchors(HTMLParser):

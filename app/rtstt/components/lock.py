@@ -127,13 +127,19 @@ def feature_closure(feat: Feature, variant: str) -> dict[str, str]:
     return closure(roots, no_deps=feat.no_deps)
 
 
-def closure(roots: Iterable[str], no_deps: Iterable[str] = ()) -> dict[str, str]:
-    """Installed distributions reachable from `roots` through their requirements, markers evaluated here."""
+def closure(
+    roots: Iterable[str],
+    no_deps: Iterable[str] = (),
+    environment: dict[str, str] | None = None,
+    missing: set[str] | None = None,
+) -> dict[str, str]:
+    """Installed distributions reachable from `roots` through their requirements, markers evaluated here
+    (or in `environment`, e.g. Windows's, for estimates; dependencies not installed here then go to `missing`)."""
     stop = {canonicalize_name(n) for n in no_deps}
     found: dict[str, str] = {}
     seen: set[tuple[str, frozenset[str]]] = set()
     todo = [Requirement(r) for r in roots]
-    base_env = default_environment()
+    base_env = {**default_environment(), **(environment or {})}
     while todo:
         req = todo.pop()
         name = canonicalize_name(req.name)
@@ -141,7 +147,13 @@ def closure(roots: Iterable[str], no_deps: Iterable[str] = ()) -> dict[str, str]
         if key in seen:
             continue
         seen.add(key)
-        dist = metadata.distribution(req.name)  # PackageNotFoundError: not installed
+        try:
+            dist = metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            if missing is None:
+                raise
+            missing.add(name)
+            continue
         found[name] = dist.version
         if name in stop:
             continue

@@ -4,8 +4,10 @@ fix at their pace."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
 
 class ErrorBanner(QFrame):
@@ -20,18 +22,33 @@ class ErrorBanner(QFrame):
         self.label.setObjectName("bannerText")
         self.label.setWordWrap(True)
         self.label.setTextFormat(self.label.textFormat().PlainText)
+        self.action = QPushButton()  # the fix, when the app can do it for the user ("Install…")
+        self.action.setObjectName("bannerAction")
+        self.action.clicked.connect(self._run_action)
+        self.action.hide()
+        self._do: Callable[[], None] | None = None
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.dismiss)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action)
         layout.addWidget(close)
         self.hide()
 
-    def show_message(self, message: str, hint: str = "") -> None:
+    def show_message(self, message: str, hint: str = "", action: tuple[str, Callable[[], None]] | None = None) -> None:
         self.label.setText(f"{message}\n{hint}" if hint else message)
+        self._do = action[1] if action else None
+        self.action.setText(action[0] if action else "")
+        self.action.setVisible(action is not None)
         self.show()
+
+    def _run_action(self) -> None:
+        do = self._do
+        self.dismiss()
+        if do is not None:
+            do()
 
     def text(self) -> str:
         return self.label.text()

@@ -70,7 +70,7 @@ class _Job(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            # Sources even on remove: the remaining features are reinstalled into the new site folder.
+            # A removal resolves nothing (the store drops files in place); an install asks the sources.
             plan = self.store.plan(add=self.add, drop=self.drop, sources=self.sources)
             self.planned.emit(plan)
             if self.cancel.is_set():
@@ -115,7 +115,7 @@ class ComponentsDialog(QDialog):
         self.resize(640, 300)
 
         intro = QLabel(
-            f"These features download on demand (a few hundred MB to a few GB each) and install into\n{store.root}"
+            f"These features download once, when wanted (hundreds of MB; they share torch), into\n{store.root}"
         )
         intro.setObjectName("intro")
         intro.setWordWrap(True)

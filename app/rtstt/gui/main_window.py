@@ -512,7 +512,9 @@ class MainWindow(QMainWindow):
             self.transcript.insights["questions"] = [list(q) for q in event.items]
         elif isinstance(event, StageStatus) and event.stage == "speakers":
             self.speakers.set_state(event.state, event.detail)
+            self._offer_component(event)
         elif isinstance(event, StageStatus):
+            self._offer_component(event)
             if event.stage == "summary":
                 self.summary.set_live(event.state == "ready")
                 if event.state == "ready":
@@ -549,6 +551,26 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str, hint: str = "") -> None:
         self.banner.show_message(message, hint)
+
+    def _offer_component(self, event: StageStatus) -> None:
+        """A feature that is on but whose component is not installed (or outdated by an app update): offer
+        the one-click fix instead of a pip command the installed app's user cannot run."""
+        if event.state != "needs setup" or not self.components_action.isVisible():
+            return
+        store = self._component_store()
+        feature = event.stage
+        if event.stage == "speakers" and self.settings.speakers.backend == "pyannote":
+            feature = "pyannote"
+        if store is None or store.status().get(feature) == "installed":
+            return  # installed but failing: the panel shows the real error
+        from rtstt.components.catalog import FEATURES
+
+        title = FEATURES[feature].title if feature in FEATURES else feature
+        self.banner.show_message(
+            f"{title} needs an optional component that is not installed yet.",
+            "It downloads once (a few hundred MB) and then works offline.",
+            action=("Install…", self.open_components),
+        )
 
     # ---- editing, search, export ---------------------------------------------------------------
     def edit_segment(self, segment_id: int) -> None:
