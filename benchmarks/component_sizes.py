@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO / "app"))
 
 from rtstt.components.catalog import FEATURES  # noqa: E402
 from rtstt.components.index import SimpleIndex, best_wheel  # noqa: E402
-from rtstt.components.lock import LOCK_NAME, PYPI, Lock, closure, load_lock, pin_name, pin_version  # noqa: E402
+from rtstt.components.live import LOCK_NAME  # noqa: E402
+from rtstt.components.lock import PYPI, Lock, closure, load_lock, pin_name, pin_version  # noqa: E402
 
 WINDOWS = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"}
 

@@ -124,11 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if getattr(sys, "frozen", False):  # the optional stacks the user installed (see rtstt.components)
         from rtstt.components.runtime import activate
 
         activate()
-    args = build_parser().parse_args(argv)
     if getattr(args, "audio_device", None) in COMPUTE_DEVICES:
         # `live --device cuda`: the common --device option, not a microphone called "cuda".
         args.stt_device, args.audio_device = args.audio_device, None

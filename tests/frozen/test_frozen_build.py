@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rtstt.components.lock import LOCK_NAME, Lock, load_lock, pin_name
+from rtstt.components.live import LOCK_NAME
+from rtstt.components.lock import Lock, load_lock, pin_name
 from rtstt.wer import word_error_rate
 from tests.conftest import REPO, SAMPLES
 from tests.package_index import PackageIndex, make_wheel
@@ -104,6 +105,20 @@ def test_frozen_app_runs_speakers_insights_and_summary_once_their_components_are
     assert result["speakers"] and all(s.get("speaker") for s in result["segments"])
     assert result["keywords"], "no key phrases"
     assert len(result["summary"].split()) >= 5, result["summary"]
+
+
+def test_frozen_app_labels_speakers_with_a_pyannote_checkpoint_from_its_component(frozen: Path, tmp_path: Path):
+    from tests.integration.test_pyannote_backend import save_checkpoint
+
+    install_from_this_environment(load_lock(frozen / "_internal" / LOCK_NAME), tmp_path, ["pyannote"])
+    checkpoint = save_checkpoint(tmp_path / "wespeaker")
+    env = frozen_env(tmp_path)
+    env.update(RTSTT_SPEAKERS_BACKEND="pyannote", RTSTT_SPEAKERS_PYANNOTE_MODEL=str(checkpoint))
+    out = tmp_path / "sample.json"
+    cmd = [str(frozen / "rtstt-cli"), "transcribe", str(SAMPLES / "sample.flac"), "-o", str(out), "--speakers"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0 and "turned off" not in done.stderr, done.stderr[-3000:]
+    assert all(s.get("speaker") for s in json.loads(out.read_text())["segments"])
 
 
 def test_frozen_app_downloads_and_installs_a_component(frozen: Path, tmp_path: Path):

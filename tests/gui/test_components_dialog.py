@@ -224,6 +224,7 @@ def test_main_window_action_only_in_a_frozen_build(qtbot, store: ComponentStore,
     assert not window.components_action.isVisible()  # from source: pip installs the extras
 
     monkeypatch.setattr(runtime, "app_store", lambda lock=None: store)
+    monkeypatch.setattr(runtime, "has_components", lambda: True)
     frozen = MainWindow(config.Settings())
     qtbot.addWidget(frozen)
     action = frozen.components_action
@@ -264,6 +265,7 @@ def test_a_feature_without_its_component_offers_the_install(qtbot, store: Compon
     from rtstt.gui.main_window import MainWindow
 
     monkeypatch.setattr(runtime, "app_store", lambda lock=None: store)
+    monkeypatch.setattr(runtime, "has_components", lambda: True)
     window = MainWindow(config.Settings())
     qtbot.addWidget(window)
     window.show()

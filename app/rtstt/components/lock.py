@@ -20,9 +20,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from rtstt.components.catalog import FEATURES, Feature
+from rtstt.components.live import bundled_lock_path
 from rtstt.errors import ComponentError
 
-LOCK_NAME = "components.lock.json"
 FORMAT = 1
 PYPI = "https://pypi.org/simple"
 
@@ -90,10 +90,8 @@ def load_lock(path: Path) -> Lock:
 
 def bundled_lock() -> Lock | None:
     """The lock inside a frozen build; None when running from source (pip installs the extras there)."""
-    if not getattr(sys, "frozen", False):
-        return None
-    path = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / LOCK_NAME
-    return load_lock(path) if path.exists() else None
+    path = bundled_lock_path()
+    return load_lock(path) if path is not None else None
 
 
 def build_lock(

@@ -4,39 +4,53 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from rtstt.components.index import SimpleIndex, WheelFolder, WheelSource
-from rtstt.components.lock import Lock, bundled_lock
-from rtstt.components.store import ComponentStore
-from rtstt.config import user_dirs
-from rtstt.errors import RtsttError
+if TYPE_CHECKING:
+    from rtstt.components.index import WheelSource
+    from rtstt.components.lock import Lock
+    from rtstt.components.store import ComponentStore
 
 log = logging.getLogger(__name__)
 
 
 def app_store(lock: Lock | None = None) -> ComponentStore | None:
     """The component store of a frozen build; None from source, where pip installs the extras."""
+    from rtstt.components.lock import bundled_lock
+    from rtstt.components.store import ComponentStore
+    from rtstt.config import user_dirs
+
     lock = lock or bundled_lock()
     return ComponentStore(user_dirs().components, lock) if lock is not None else None
 
 
+def has_components() -> bool:
+    """Whether this is a build with optional components to manage (cheap: the window asks at start)."""
+    from rtstt.components.live import bundled_lock_path
+
+    return bundled_lock_path() is not None
+
+
 def activate() -> None:
-    """At start-up: sweep leftovers and put the installed components on sys.path. Never fails the start."""
+    """At start-up: sweep leftovers and put the installed components on sys.path. Cheap (no lock parsing, no
+    network modules) and never fails the start."""
+    from rtstt.components import live
+    from rtstt.config import user_dirs
+
     try:
-        store = app_store()
-        if store is not None:
-            store.sweep()
-            folder = store.activate()
-            if folder is not None:
-                log.info("components from %s: %s", folder, ", ".join(store.installed_features()) or "none")
-    except RtsttError as exc:
-        log.warning("optional components are off: %s", exc)
+        root = user_dirs().components
+        live.sweep(root)
+        folder = live.activate(root)
+        if folder is not None:
+            log.info("optional components from %s", folder)
     except OSError as exc:
         log.warning("optional components are off: %s", exc)
 
 
 def sources(lock: Lock, index: str | None = None, folder: str | None = None) -> list[WheelSource]:
     """A folder of wheels when given (offline installs), else the index named or the lock's indexes."""
+    from rtstt.components.index import SimpleIndex, WheelFolder
+
     if folder:
         return [WheelFolder(folder)]
     return [SimpleIndex(url) for url in ([index] if index else lock.indexes)]

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import shutil
-import site
 import sys
 import threading
 import uuid
@@ -27,6 +26,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from rtstt.atomic import write_text_atomic
+from rtstt.components import live
 from rtstt.components.catalog import FEATURES
 from rtstt.components.index import ProgressFn, WheelRef, WheelSource, find_wheel, stream
 from rtstt.components.lock import Lock, pin_name, pin_version
@@ -34,7 +34,6 @@ from rtstt.errors import ComponentError, OutputError
 
 log = logging.getLogger(__name__)
 
-ACTIVE = "active.json"
 UNPACK_FACTOR = 2.6  # installed size / wheel size, measured on torch and transformers wheels (zip deflate)
 
 
@@ -60,16 +59,10 @@ class ComponentStore:
 
     # -- state -----------------------------------------------------------------------------------
     def _active(self) -> dict:
-        try:
-            data = json.loads((self.root / ACTIVE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        site_dir = self.root / str(data.get("site", ""))
-        return data if data.get("site") and site_dir.is_dir() else {}
+        return live.read_state(self.root)
 
     def site_dir(self) -> Path | None:
-        data = self._active()
-        return self.root / data["site"] if data else None
+        return live.live_site(self.root)
 
     def installed_pins(self) -> set[str]:
         return set(self._active().get("pins", ()))
@@ -257,35 +250,19 @@ class ComponentStore:
     def _switch(self, site_name: str | None, features: Iterable[str], pins: Iterable[str]) -> None:
         old = self.site_dir()
         if site_name is None:
-            (self.root / ACTIVE).unlink(missing_ok=True)
+            (self.root / live.ACTIVE).unlink(missing_ok=True)
         else:
             state = {"site": site_name, "features": list(features), "pins": list(pins)}
-            write_text_atomic(self.root / ACTIVE, json.dumps(state, indent=1))
+            write_text_atomic(self.root / live.ACTIVE, json.dumps(state, indent=1))
         if old is not None and old.name != site_name:
             # Windows keeps loaded DLLs locked: what cannot go now is swept at the next start (sweep()).
             shutil.rmtree(old, ignore_errors=True)
 
     def sweep(self) -> None:
-        """Delete site folders that are not live (left by a crash, or locked when they were replaced)."""
-        if not self.root.is_dir():
-            return
-        live = self.site_dir()
-        for path in self.root.iterdir():
-            if path.is_dir() and (path.name.startswith("site-") or path.name.endswith(".partial")) and path != live:
-                shutil.rmtree(path, ignore_errors=True)
+        live.sweep(self.root)
 
-    # -- using -----------------------------------------------------------------------------------
     def activate(self) -> Path | None:
-        """Put the live site folder on sys.path (after the bundle, so the frozen copies win)."""
-        folder = self.site_dir()
-        if folder is None:
-            return None
-        if str(folder) not in sys.path:
-            site.addsitedir(str(folder))  # also runs the .pth files some packages rely on
-            import importlib
-
-            importlib.invalidate_caches()
-        return folder
+        return live.activate(self.root)
 
 
 def _install_wheel(path: Path, target: Path) -> None:

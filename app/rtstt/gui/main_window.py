@@ -253,7 +253,9 @@ class MainWindow(QMainWindow):
         self._action(models_menu, "Model manager…", "Ctrl+M", self.open_model_manager)
         self.components_action = self._action(models_menu, "Optional components…", "", self.open_components)
         self.components_action.setObjectName("componentsAction")
-        available = self._component_store() is not None  # from source there is no lock: pip installs the extras
+        from rtstt.components import runtime
+
+        available = runtime.has_components()  # from source there is no lock: pip installs the extras
         self.components_action.setVisible(available)
         self.components_action.setEnabled(available)
         view_menu = menu.addMenu("&View")
