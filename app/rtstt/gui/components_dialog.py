@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -30,15 +29,22 @@ from rtstt.components.catalog import FEATURES
 from rtstt.components.index import WheelSource
 from rtstt.components.store import Cancelled, ComponentStore, Plan
 from rtstt.errors import ComponentError, RtsttError
-from rtstt.gui.widgets import make_button
+from rtstt.gui.widgets import (
+    BAR_MAX,
+    ERROR_STYLE,
+    MUTED_STYLE,
+    error_text,
+    make_button,
+    make_progress_bar,
+    make_status_label,
+    set_bar,
+    set_fraction,
+)
 
 log = logging.getLogger(__name__)
 
 STATES = {"installed": "Installed", "outdated": "Needs update", "not installed": "Not installed"}
 ACTIONS = {"installed": "Remove", "outdated": "Update", "not installed": "Install"}
-_ERROR_STYLE = "color: #c62828;"
-_MUTED_STYLE = "color: #7d8594;"
-_BAR_MAX = 1000  # per mille: QProgressBar holds a C int, and torch wheels alone pass 2**31 bytes
 
 
 def _mb(done: int, total: int) -> str:
@@ -139,15 +145,8 @@ class ComponentsDialog(QDialog):
         if not store.lock.features:
             grid.addWidget(QLabel("This build has no optional components."), 0, 0)
 
-        self.progress = QProgressBar()
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = make_progress_bar()
+        self.status = make_status_label()
 
         self.cancel_button = make_button("Cancel", "cancel", self._cancel_job)
         self.close_button = make_button("Close", "close", self.reject)
@@ -214,7 +213,7 @@ class ComponentsDialog(QDialog):
     def _cancel_job(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self._show(f"Cancelling {self.title(self._job_feature)}…", _MUTED_STYLE)
+            self._show(f"Cancelling {self.title(self._job_feature)}…", MUTED_STYLE)
             self.cancel_button.setEnabled(False)
 
     # ------------------------------------------------------------------ worker thread
@@ -241,8 +240,7 @@ class ComponentsDialog(QDialog):
 
     @Slot(object)
     def _on_planned(self, plan: Plan) -> None:
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(0)
+        set_bar(self.progress, 0, self.progress.format())
         if plan.wheels:
             self.progress.setFormat(f"Downloading {_mb(0, plan.download_bytes)}")
             if self._job_verb != "removed":
@@ -259,11 +257,11 @@ class ComponentsDialog(QDialog):
             self.progress.setFormat(f"Installing {what.removeprefix('installing ')} …")
         else:
             self.progress.setFormat(what.capitalize())
-        self.progress.setValue(_BAR_MAX if total <= 0 else min(_BAR_MAX, done * _BAR_MAX // total))
+        set_fraction(self.progress, done, total)
 
     @Slot()
     def _on_succeeded(self) -> None:
-        self._finish_bar(_BAR_MAX, "Done")
+        set_bar(self.progress, BAR_MAX, "Done")
         title = self.title(self._job_feature)
         if runtime.restart_needed():
             after = "Restart RTSTT to use it." if self._job_verb != "removed" else "Restart RTSTT to unload it."
@@ -275,20 +273,15 @@ class ComponentsDialog(QDialog):
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self._finish_bar(0, "")
-        self._show("Cancelled: nothing changed. Finished downloads are kept for the next try.", _MUTED_STYLE)
+        set_bar(self.progress, 0, "")
+        self._show("Cancelled: nothing changed. Finished downloads are kept for the next try.", MUTED_STYLE)
         self.refresh()
 
     @Slot(object)
     def _on_failed(self, exc: RtsttError) -> None:
-        self._finish_bar(0, "")
-        self._show(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, _ERROR_STYLE)
+        set_bar(self.progress, 0, "")
+        self._show(error_text(exc), ERROR_STYLE)
         self.refresh()
-
-    def _finish_bar(self, value: int, text: str) -> None:
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(value)
-        self.progress.setFormat(text)
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -307,7 +300,7 @@ class ComponentsDialog(QDialog):
         self._close_when_done = result
         if self._cancel is not None:
             self._cancel.set()
-        self._show("Cancelling… the window closes when the current step ends.", _MUTED_STYLE)
+        self._show("Cancelling… the window closes when the current step ends.", MUTED_STYLE)
         self._update_buttons()
 
     def done(self, result: int) -> None:

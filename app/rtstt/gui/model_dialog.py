@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
-    QProgressBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -30,15 +28,22 @@ from PySide6.QtWidgets import (
 )
 
 from rtstt.errors import ModelDownloadError, RtsttError
-from rtstt.gui.widgets import make_button
+from rtstt.gui.widgets import (
+    BAR_MAX,
+    ERROR_STYLE,
+    MUTED_STYLE,
+    error_text,
+    make_button,
+    make_progress_bar,
+    make_status_label,
+    set_bar,
+    set_fraction,
+)
 from rtstt.models.manager import InstalledModel, ModelManager, ProgressFn
 
 COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Description")
 STATUS_COL = 2
 _SOURCES = {"app": "app", "repo": "models folder", "package": "package", "hf-cache": "HF cache", "folder": "folder"}
-_ERROR_STYLE = "color: #c62828;"
-_CANCEL_STYLE = "color: #7d8594;"
-_BAR_MAX = 1000  # per mille: QProgressBar holds a C int, and a large model has more bytes than that
 
 
 class _Job(QObject):
@@ -92,15 +97,8 @@ class ModelManagerDialog(QDialog):
         header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
-        self.progress = QProgressBar()
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = make_progress_bar()
+        self.status = make_status_label()
 
         self.download_button = make_button("Download", "download", self._download)
         self.cancel_button = make_button("Cancel download", "cancel", self._cancel_download)
@@ -191,8 +189,8 @@ class ModelManagerDialog(QDialog):
         self.status.setStyleSheet(style)
         self.status.setText(text)
 
-    def _show_error(self, exc: RtsttError, style: str = _ERROR_STYLE) -> None:
-        self._show(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, style)
+    def _show_error(self, exc: RtsttError, style: str = ERROR_STYLE) -> None:
+        self._show(error_text(exc), style)
 
     # ------------------------------------------------------------------ actions
 
@@ -202,16 +200,14 @@ class ModelManagerDialog(QDialog):
             return
         cancel = threading.Event()
         self._cancel = cancel
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{name}: starting…")
+        set_bar(self.progress, 0, f"{name}: starting…")
         self._show(f"Downloading {name}…")
         self._start(name, lambda progress: self.manager.fetch(name, progress, cancel))
 
     def _cancel_download(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self._show(f"Cancelling the download of {self._job_name}…", _CANCEL_STYLE)
+            self._show(f"Cancelling the download of {self._job_name}…", MUTED_STYLE)
 
     def _ask_folder(self) -> Path | None:
         """The model folder to import, or None; a method so tests can answer without a file dialog."""
@@ -248,7 +244,7 @@ class ModelManagerDialog(QDialog):
             self._show_error(exc)
             return
         if problems:
-            self._show(f"{name} has problems: {'; '.join(problems)}\ndownload it again or re-import it", _ERROR_STYLE)
+            self._show(f"{name} has problems: {'; '.join(problems)}\ndownload it again or re-import it", ERROR_STYLE)
         else:
             self._show(f"{name} looks complete and loadable.")
 
@@ -273,13 +269,12 @@ class ModelManagerDialog(QDialog):
 
     @Slot(object, object)
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setValue(_BAR_MAX if total <= 0 else min(_BAR_MAX, done * _BAR_MAX // total))
+        set_fraction(self.progress, done, total)
         self.progress.setFormat(f"{self._job_name}: {done / 1e6:.1f} / {total / 1e6:.1f} MB")
 
     @Slot(object)
     def _on_succeeded(self, path: Path) -> None:
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(_BAR_MAX)
+        set_bar(self.progress, BAR_MAX, self.progress.format())
         if self._cancel is None:  # an import: no byte counts to show
             self.progress.setFormat(f"{self._job_name}: imported")
         self._show(f"{self._job_name} installed in {path}")
@@ -290,10 +285,8 @@ class ModelManagerDialog(QDialog):
     @Slot(object)
     def _on_failed(self, exc: RtsttError) -> None:
         cancelled = self._cancel is not None and self._cancel.is_set()
-        self.progress.setRange(0, _BAR_MAX)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self._show_error(exc, _CANCEL_STYLE if cancelled else _ERROR_STYLE)
+        set_bar(self.progress, 0, "")
+        self._show_error(exc, MUTED_STYLE if cancelled else ERROR_STYLE)
         self.refresh()
 
     @Slot()
