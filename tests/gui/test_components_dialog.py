@@ -185,11 +185,17 @@ def test_damaged_download_is_refused(qtbot, store: ComponentStore, index: Packag
     assert state(dialog, "speakers") == "Installed"
 
 
-def test_cancel_leaves_nothing_installed(qtbot, store: ComponentStore, index: PackageIndex) -> None:
+def held_mid_install(qtbot: QtBot, store: ComponentStore, index: PackageIndex) -> tuple[ComponentsDialog, GatedIndex]:
+    """A dialog whose speakers install is waiting on the index, until the test opens `gated.gate`."""
     gated = GatedIndex(index.url)
     dialog = make_dialog(qtbot, store, sources=[gated])
     click(qtbot, button(dialog, "action_speakers"))
     qtbot.waitUntil(gated.entered.is_set, timeout=TIMEOUT_MS)
+    return dialog, gated
+
+
+def test_cancel_leaves_nothing_installed(qtbot, store: ComponentStore, index: PackageIndex) -> None:
+    dialog, gated = held_mid_install(qtbot, store, index)
     click(qtbot, button(dialog, "cancel"))
     assert "Cancelling" in status(dialog)
     assert not button(dialog, "cancel").isEnabled()
@@ -202,10 +208,7 @@ def test_cancel_leaves_nothing_installed(qtbot, store: ComponentStore, index: Pa
 
 
 def test_closing_while_busy_waits_for_the_job(qtbot, store: ComponentStore, index: PackageIndex) -> None:
-    gated = GatedIndex(index.url)
-    dialog = make_dialog(qtbot, store, sources=[gated])
-    click(qtbot, button(dialog, "action_speakers"))
-    qtbot.waitUntil(gated.entered.is_set, timeout=TIMEOUT_MS)
+    dialog, gated = held_mid_install(qtbot, store, index)
     click(qtbot, button(dialog, "close"))
     assert dialog.isVisible()  # a thread is still working: the window waits for it
     assert "closes when the current step ends" in status(dialog)

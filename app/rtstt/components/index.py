@@ -202,14 +202,11 @@ def find_wheel(sources: list[WheelSource], name: str, version: str) -> WheelRef:
     )
 
 
-def stream(
-    ref: WheelRef, offset: int = 0, cancel: threading.Event | None = None
-) -> tuple[int, int | None, Iterator[bytes]]:
-    """(where the chunks start, total size, chunks): resumes at `offset` where the server allows it,
-    else starts again at 0."""
+def stream(ref: WheelRef, offset: int = 0, cancel: threading.Event | None = None) -> tuple[int, Iterator[bytes]]:
+    """(where the chunks start, chunks): resumes at `offset` where the server allows it, else starts at 0."""
     if ref.url.startswith("file:"):
         path = Path(urllib.request.url2pathname(urllib.parse.urlparse(ref.url).path))
-        return offset, path.stat().st_size, _file_chunks(path, offset, cancel)
+        return offset, _file_chunks(path, offset, cancel)
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
         resp = _open(ref.url, headers)
@@ -220,9 +217,7 @@ def stream(
         ) from exc
     if offset and resp.status != 206:
         offset = 0
-    length = resp.headers.get("Content-Length")
-    total = int(length) + offset if length is not None else ref.size
-    return offset, total, _chunks(resp, cancel)
+    return offset, _chunks(resp, cancel)
 
 
 def _file_chunks(path: Path, offset: int, cancel: threading.Event | None) -> Iterator[bytes]:

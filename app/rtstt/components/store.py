@@ -70,8 +70,8 @@ class ComponentStore:
 
     def status(self) -> dict[str, str]:
         """Per locked feature: "installed", "outdated" (an app update changed its pins) or "not installed"."""
-        pins = self.installed_pins()
-        wanted = set(self._active().get("features", ()))
+        state = self._active()
+        pins, wanted = set(state.get("pins", ())), set(state.get("features", ()))
         out = {}
         for name, needed in self.lock.features.items():
             if set(needed) <= pins:
@@ -205,7 +205,7 @@ class ComponentStore:
     ) -> int:
         part = final.with_name(final.name + ".part")
         have = part.stat().st_size if part.exists() else 0
-        start, _size, chunks = stream(ref, have, cancel)
+        start, chunks = stream(ref, have, cancel)
         done += start
         try:
             out = open(part, "ab" if start else "wb")  # noqa: SIM115 (closed below; errors told apart)
