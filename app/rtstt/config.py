@@ -15,8 +15,36 @@ from pathlib import Path
 from typing import Any
 
 from rtstt.errors import SettingsError
+from rtstt.vocab import COMPUTE_DEVICES, COMPUTE_TYPES, SOURCE_KINDS
 
 APP_NAME = "rtstt"
+
+BOUNDS: dict[str, tuple[float, float]] = {
+    "vad.threshold": (0.05, 0.95),
+    "vad.min_silence_ms": (50, 5000),
+    "vad.speech_pad_ms": (0, 1000),
+    "stt.threads": (0, 256),
+    "stt.beam_size": (1, 10),
+    "stt.partial_interval_s": (0.05, 10.0),
+    "speakers.threshold": (0.1, 0.99),
+    "speakers.max_speakers": (0, 32),
+    "insights.window_minutes": (0.5, 60.0),
+    "insights.top_n": (1, 50),
+    "insights.interval_s": (1.0, 600.0),
+    "summary.interval_s": (10.0, 3600.0),
+    "appearance.font_size": (6, 48),
+}
+"""Allowed range of each numeric setting: validation and the settings dialog's spin boxes both read it."""
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "audio.source": SOURCE_KINDS,
+    "stt.device": COMPUTE_DEVICES,
+    "stt.compute_type": ("auto", *COMPUTE_TYPES),
+    "speakers.backend": ("ge2e", "pyannote"),
+    "summary.quantization": ("auto", "8bit", "4bit", "none"),
+    "appearance.theme": ("system", "light", "dark"),
+}
+"""Allowed values of each choice setting, for validation and the settings dialog alike."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +91,7 @@ class AudioSettings:
     realtime: bool = True  # replay files at the speed of speech
 
     def validate(self) -> None:
-        _choice("audio.source", self.source, ("file", "mic", "loopback", "mix"))
+        _choice("audio.source", self.source)
 
 
 @dataclass
@@ -73,9 +101,9 @@ class VadSettings:
     speech_pad_ms: int = 200  # audio kept around speech so word edges are not clipped
 
     def validate(self) -> None:
-        _range("vad.threshold", self.threshold, 0.05, 0.95)
-        _range("vad.min_silence_ms", self.min_silence_ms, 50, 5000)
-        _range("vad.speech_pad_ms", self.speech_pad_ms, 0, 1000)
+        _range("vad.threshold", self.threshold)
+        _range("vad.min_silence_ms", self.min_silence_ms)
+        _range("vad.speech_pad_ms", self.speech_pad_ms)
 
 
 @dataclass
@@ -89,15 +117,11 @@ class SttSettings:
     partial_interval_s: float = 0.25  # how often the tentative text refreshes while speaking
 
     def validate(self) -> None:
-        _choice("stt.device", self.device, ("auto", "cpu", "cuda"))
-        _choice(
-            "stt.compute_type",
-            self.compute_type,
-            ("auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16", "bfloat16", "float32"),
-        )
-        _range("stt.threads", self.threads, 0, 256)
-        _range("stt.beam_size", self.beam_size, 1, 10)
-        _range("stt.partial_interval_s", self.partial_interval_s, 0.05, 10.0)
+        _choice("stt.device", self.device)
+        _choice("stt.compute_type", self.compute_type)
+        _range("stt.threads", self.threads)
+        _range("stt.beam_size", self.beam_size)
+        _range("stt.partial_interval_s", self.partial_interval_s)
         if not self.language or not (self.language == "auto" or 2 <= len(self.language) <= 3):
             raise SettingsError(
                 f"stt.language must be an ISO 639-1 code like 'en' or 'auto', not {self.language!r}",
@@ -114,9 +138,9 @@ class SpeakerSettings:
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
 
     def validate(self) -> None:
-        _choice("speakers.backend", self.backend, ("ge2e", "pyannote"))
-        _range("speakers.threshold", self.threshold, 0.1, 0.99)
-        _range("speakers.max_speakers", self.max_speakers, 0, 32)
+        _choice("speakers.backend", self.backend)
+        _range("speakers.threshold", self.threshold)
+        _range("speakers.max_speakers", self.max_speakers)
 
 
 @dataclass
@@ -127,9 +151,9 @@ class InsightSettings:
     interval_s: float = 5.0  # at most one update this often
 
     def validate(self) -> None:
-        _range("insights.window_minutes", self.window_minutes, 0.5, 60.0)
-        _range("insights.top_n", self.top_n, 1, 50)
-        _range("insights.interval_s", self.interval_s, 1.0, 600.0)
+        _range("insights.window_minutes", self.window_minutes)
+        _range("insights.top_n", self.top_n)
+        _range("insights.interval_s", self.interval_s)
 
 
 @dataclass
@@ -140,8 +164,8 @@ class SummarySettings:
     interval_s: float = 60.0  # new speech between rolling updates
 
     def validate(self) -> None:
-        _choice("summary.quantization", self.quantization, ("auto", "8bit", "4bit", "none"))
-        _range("summary.interval_s", self.interval_s, 10.0, 3600.0)
+        _choice("summary.quantization", self.quantization)
+        _range("summary.interval_s", self.interval_s)
 
 
 @dataclass
@@ -161,9 +185,9 @@ class AppearanceSettings:
     font_size: int = 0  # transcript font size in points; 0 = the system's
 
     def validate(self) -> None:
-        _choice("appearance.theme", self.theme, ("system", "light", "dark"))
+        _choice("appearance.theme", self.theme)
         if self.font_size:
-            _range("appearance.font_size", self.font_size, 6, 48)
+            _range("appearance.font_size", self.font_size)
 
 
 @dataclass
@@ -285,11 +309,13 @@ def _parse_env(raw: str, default: Any) -> Any:
     return raw
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+def _choice(name: str, value: str) -> None:
+    allowed = CHOICES[name]
     if value not in allowed:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _range(name: str, value: float, low: float, high: float) -> None:
+def _range(name: str, value: float) -> None:
+    low, high = BOUNDS[name]
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value!r}")
