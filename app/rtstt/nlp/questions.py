@@ -6,10 +6,9 @@ items? Sure." from turning the answer into part of the question.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_SENTENCE = re.compile(r"[^.!?…]+[.!?…]+[\"')\]]*|[^.!?…]+$")
+from rtstt.nlp.sentences import SENTENCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +20,7 @@ class Question:
 
 
 def questions_in(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip().rstrip("\"')]").endswith("?")]
+    return [s.strip() for s in SENTENCE.findall(text) if s.strip().rstrip("\"')]").endswith("?")]
 
 
 def find_questions(segments) -> list[Question]:

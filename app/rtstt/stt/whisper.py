@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from rtstt.errors import ModelNotFound, OutOfMemory, RtsttError
+from rtstt.oom import is_out_of_memory
+from rtstt.vocab import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 HOP = 160  # samples per mel frame
 MIN_WINDOW_S = 10.0
 MAX_WINDOW_S = 30.0
@@ -129,11 +130,11 @@ class WhisperBackend:
                 str(path), device=choice.device, compute_type=choice.compute_type, cpu_threads=choice.threads
             )
         except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                raise OutOfMemory(
-                    f"not enough {'GPU ' if choice.device == 'cuda' else ''}memory to load {path.name}",
-                    "pick a smaller model or use --device cpu",
-                ) from exc
+            _raise_if_out_of_memory(
+                exc,
+                f"not enough {'GPU ' if choice.device == 'cuda' else ''}memory to load {path.name}",
+                "pick a smaller model or use --device cpu",
+            )
             raise ModelNotFound(
                 f"cannot load the model in {path}: {exc}", "re-download it with `rtstt models`"
             ) from exc
@@ -184,11 +185,11 @@ class WhisperBackend:
         try:
             return self._transcribe(audio, prompt=prompt, prefix=prefix, words=words, beam_size=beam_size)
         except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                raise OutOfMemory(
-                    f"the {'GPU' if self.device == 'cuda' else 'computer'} ran out of memory while transcribing",
-                    "the transcript so far is saved; choose a smaller model, int8, or --device cpu",
-                ) from exc
+            _raise_if_out_of_memory(
+                exc,
+                f"the {'GPU' if self.device == 'cuda' else 'computer'} ran out of memory while transcribing",
+                "the transcript so far is saved; choose a smaller model, int8, or --device cpu",
+            )
             raise
 
     def _transcribe(
@@ -271,6 +272,12 @@ class WhisperBackend:
             for w in words[n_prefix_words:]
         ]
         return _fix_durations(out)
+
+
+def _raise_if_out_of_memory(exc: RuntimeError, message: str, hint: str) -> None:
+    """CTranslate2 reports running out of (GPU) memory as a RuntimeError: make it `OutOfMemory` with the fix."""
+    if is_out_of_memory(exc):
+        raise OutOfMemory(message, hint) from exc
 
 
 def _count_words(tok, tokens: list[int]) -> int:
