@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from rtstt.checksum import sha256_file
 from rtstt.errors import ModelDownloadError, ModelNotFound, OutputError
+from rtstt.models.checks import check_model_folder
 from rtstt.models.hub import HuggingFaceHub, LocalFolderHub
-from rtstt.models.manager import ModelManager, check_model_folder
+from rtstt.models.manager import ModelManager
 from rtstt.models.registry import ModelSpec, all_specs, default_model, get_spec
 
 HEADER = struct.pack("<IH", 6, 12) + b"WhisperSpec\0" + struct.pack("<I", 3)
@@ -393,6 +395,14 @@ def test_verify_checks_known_checksums(tmp_path: Path):
     assert check_model_folder(folder, spec) == []
     (folder / "config.json").write_text("{}")
     assert any("checksum" in p for p in check_model_folder(folder, spec))
+
+
+def test_sha256_file_streams_files_larger_than_one_chunk(tmp_path: Path):
+    import hashlib
+
+    data = bytes(i % 253 for i in range((1 << 20) * 2 + 17))
+    (tmp_path / "big").write_bytes(data)
+    assert sha256_file(tmp_path / "big") == hashlib.sha256(data).hexdigest()
 
 
 def test_verify_of_a_missing_model_raises(manager: ModelManager):

@@ -13,6 +13,8 @@ import site
 import sys
 from pathlib import Path
 
+from rtstt.resources import bundle_root
+
 ACTIVE = "active.json"  # {"site": "site-<id>", "features": [...], "pins": ["torch==2.9.1", ...]}
 LOCK_NAME = "components.lock.json"  # inside the frozen bundle, written by rtstt.spec
 
@@ -21,7 +23,7 @@ def bundled_lock_path() -> Path | None:
     """The frozen build's lock file; None when running from source (pip installs the extras there)."""
     if not getattr(sys, "frozen", False):
         return None
-    path = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / LOCK_NAME
+    path = (bundle_root() or Path(sys.executable).parent) / LOCK_NAME
     return path if path.exists() else None
 
 

@@ -10,7 +10,6 @@ folder is complete, so an interrupted install (a cancel, a full disk, a crash) l
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -26,6 +25,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from rtstt.atomic import write_text_atomic
+from rtstt.checksum import sha256_file
 from rtstt.components import live
 from rtstt.components.index import ProgressFn, WheelRef, WheelSource, find_wheel, stream
 from rtstt.components.lock import Lock, pin_name, pin_version
@@ -294,8 +294,4 @@ def _install_wheel(path: Path, target: Path) -> None:
 def _verified(path: Path, ref: WheelRef) -> bool:
     if ref.sha256 is None:  # a folder source: the wheel's own RECORD is checked when installing
         return ref.size is None or path.stat().st_size == ref.size
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == ref.sha256
+    return sha256_file(path) == ref.sha256

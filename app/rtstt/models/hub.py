@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,21 +36,36 @@ class Hub(Protocol):
         ...
 
 
-def _write_chunks(
-    chunks: Iterable[bytes], dest: Path, on_bytes: Callable[[int], None], cancel: threading.Event | None
-) -> None:
-    with open(dest, "wb") as out:
-        for chunk in chunks:
-            if cancel is not None and cancel.is_set():
-                return
-            if chunk:
-                out.write(chunk)
-                on_bytes(len(chunk))
-        out.flush()
-        os.fsync(out.fileno())
+class _ChunkedHub:
+    """What every real hub does in `download`: open the file as a stream of chunks and write them to `dest`.
+
+    Subclasses say only how to open the stream (`_chunks`), so progress, cancel and fsync work the same.
+    """
+
+    def download(
+        self,
+        repo_id: str,
+        filename: str,
+        dest: Path,
+        on_bytes: Callable[[int], None],
+        cancel: threading.Event | None,
+    ) -> None:
+        with self._chunks(repo_id, filename) as chunks, open(dest, "wb") as out:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    return
+                if chunk:
+                    out.write(chunk)
+                    on_bytes(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+
+    def _chunks(self, repo_id: str, filename: str) -> AbstractContextManager[Iterable[bytes]]:
+        """The file's bytes in chunks, opened (and its status checked) before `dest` is created."""
+        raise NotImplementedError
 
 
-class LocalFolderHub:
+class LocalFolderHub(_ChunkedHub):
     """A Hub laid out as `root/<repo_id>/<file>`: a mirror on a share or USB stick, and the test double."""
 
     def __init__(self, root: Path, chunk_size: int = 1 << 16) -> None:
@@ -62,19 +78,13 @@ class LocalFolderHub:
             raise FileNotFoundError(f"{repo} does not exist")
         return {f: (repo / f).stat().st_size for f in files if (repo / f).is_file()}
 
-    def download(
-        self,
-        repo_id: str,
-        filename: str,
-        dest: Path,
-        on_bytes: Callable[[int], None],
-        cancel: threading.Event | None,
-    ) -> None:
+    @contextmanager
+    def _chunks(self, repo_id: str, filename: str) -> Iterator[Iterable[bytes]]:
         with open(self.root / repo_id / filename, "rb") as src:
-            _write_chunks(iter(lambda: src.read(self.chunk_size), b""), dest, on_bytes, cancel)
+            yield iter(lambda: src.read(self.chunk_size), b"")
 
 
-class HuggingFaceHub:
+class HuggingFaceHub(_ChunkedHub):
     """huggingface.co (or `HF_ENDPOINT`), streamed chunk by chunk so progress and cancel work mid-file.
 
     Uses huggingface_hub's own HTTP session: httpx-style from huggingface_hub 1.x, requests before that.
@@ -105,14 +115,8 @@ class HuggingFaceHub:
         infos = api.get_paths_info(repo_id, list(files), revision=self.revision)
         return {i.path: int(i.size) for i in infos if getattr(i, "size", None) is not None}
 
-    def download(
-        self,
-        repo_id: str,
-        filename: str,
-        dest: Path,
-        on_bytes: Callable[[int], None],
-        cancel: threading.Event | None,
-    ) -> None:
+    @contextmanager
+    def _chunks(self, repo_id: str, filename: str) -> Iterator[Iterable[bytes]]:
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers, get_session
 
@@ -122,11 +126,11 @@ class HuggingFaceHub:
         if hasattr(session, "stream"):  # httpx client (huggingface_hub >= 1.0)
             with session.stream("GET", url, headers=headers, follow_redirects=True, timeout=self.timeout_s) as resp:
                 _raise_for_status(resp)
-                _write_chunks(resp.iter_bytes(self.chunk_size), dest, on_bytes, cancel)
+                yield resp.iter_bytes(self.chunk_size)
         else:  # requests session
             with session.get(url, headers=headers, stream=True, timeout=self.timeout_s) as resp:
                 _raise_for_status(resp)
-                _write_chunks(resp.iter_content(self.chunk_size), dest, on_bytes, cancel)
+                yield resp.iter_content(self.chunk_size)
 
 
 def _raise_for_status(resp: Any) -> None:

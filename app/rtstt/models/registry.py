@@ -38,12 +38,21 @@ class ModelSpec:
         return next((digest.lower() for f, digest in self.sha256 if f == filename), None)
 
 
-def _spec(name: str, size_mb: int, description: str, files: tuple[str, ...] = CLASSIC_FILES) -> ModelSpec:
+def _spec(
+    name: str,
+    size_mb: int,
+    description: str,
+    files: tuple[str, ...] = CLASSIC_FILES,
+    *,
+    repo_id: str = "",
+    multilingual: bool | None = None,
+) -> ModelSpec:
+    """A Systran conversion (`Systran/faster-whisper-<name>`) unless `repo_id` says otherwise; `.en` is English."""
     return ModelSpec(
         name=name,
-        repo_id=f"Systran/faster-whisper-{name}",
+        repo_id=repo_id or f"Systran/faster-whisper-{name}",
         size_mb=size_mb,
-        multilingual=not name.endswith(".en"),
+        multilingual=not name.endswith(".en") if multilingual is None else multilingual,
         files=files,
         description=description,
     )
@@ -60,21 +69,20 @@ _SPECS: tuple[ModelSpec, ...] = (
     _spec("medium", 1530, "high accuracy, 99 languages; wants a GPU for live use"),
     _spec("large-v2", 3090, "best accuracy of the v2 generation; GPU"),
     _spec("large-v3", 3090, "best accuracy, 99 languages; GPU", V3_FILES),
-    ModelSpec(
-        name="large-v3-turbo",
+    _spec(
+        "large-v3-turbo",
+        1620,
+        "near large-v3 accuracy with a 4-layer decoder: several times faster; GPU",
+        V3_FILES,
         repo_id="mobiuslabsgmbh/faster-whisper-large-v3-turbo",
-        size_mb=1620,
-        multilingual=True,
-        files=V3_FILES,
-        description="near large-v3 accuracy with a 4-layer decoder: several times faster; GPU",
     ),
-    ModelSpec(
-        name="distil-large-v3",
+    _spec(
+        "distil-large-v3",
+        1510,
+        "distilled large-v3, English speech only; fast on GPU",
+        V3_FILES,
         repo_id="Systran/faster-distil-whisper-large-v3",
-        size_mb=1510,
         multilingual=False,
-        files=V3_FILES,
-        description="distilled large-v3, English speech only; fast on GPU",
     ),
 )
 

@@ -1,0 +1,108 @@
+"""Downloading a known model's files from a `Hub` into a staging folder, with progress and cancel.
+
+The only part of model management that uses the network; the manager calls it from `fetch` and installs
+the folder only once every file arrived whole and the set passes `check_model_folder`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rtstt.errors import ModelDownloadError, OutputError, RtsttError
+from rtstt.models.checks import VOCABULARY_FILES, check_model_folder
+from rtstt.models.hub import Hub, _download_errors
+from rtstt.models.registry import ModelSpec
+
+ProgressFn = Callable[[int, int], None]
+
+FETCH_HINT = "check the internet connection or copy a model folder and use `rtstt models import`"
+_SPARE_BYTES = 64 << 20
+
+
+def remote_sizes(hub: Hub, spec: ModelSpec) -> dict[str, int]:
+    """Size of each file of `spec` that the hub has, in download order; raises if the model files are absent."""
+    wanted = list(spec.files)
+    if any(f in VOCABULARY_FILES for f in wanted):  # repositories differ in which one they ship
+        wanted += [f for f in VOCABULARY_FILES if f not in wanted]
+    with _hub_errors(f"cannot reach the model hub for {spec.name}"):
+        sizes = hub.file_sizes(spec.repo_id, wanted)
+    missing = [f for f in ("model.bin", "config.json") if f not in sizes]
+    if missing:
+        raise ModelDownloadError(
+            f"{spec.repo_id} has no {', '.join(missing)}", f"the hub or mirror lacks the model files; {FETCH_HINT}"
+        )
+    return {f: sizes[f] for f in wanted if f in sizes}
+
+
+def check_space(models_dir: Path, total: int, name: str) -> None:
+    """Refuse early, with a fix, rather than fail on a full disk halfway through a multi-GB download."""
+    try:
+        free = shutil.disk_usage(models_dir).free
+    except OSError:
+        return
+    if free < total + _SPARE_BYTES:
+        raise OutputError(
+            f"not enough disk space for {name}: needs {total / 1e6:.0f} MB, {free / 1e6:.0f} MB free in {models_dir}",
+            "free some space or set RTSTT_HOME to a folder on a larger disk",
+        )
+
+
+def download_files(
+    hub: Hub,
+    spec: ModelSpec,
+    sizes: dict[str, int],
+    tmp: Path,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Stream the files in `sizes` into `tmp`; raises on a cancel, a cut file or a set faster-whisper can't load."""
+    total = sum(sizes.values())
+    done = 0
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    if progress:
+        progress(0, total)
+    for f, size in sizes.items():
+        if cancelled():
+            break
+        dest = tmp / f
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _hub_errors(f"download of {spec.name} failed"):
+            hub.download(spec.repo_id, f, dest, on_bytes, cancel)
+        if not cancelled() and dest.stat().st_size != size:
+            raise ModelDownloadError(
+                f"download of {spec.name} failed: {f} arrived incomplete", f"run the fetch again; {FETCH_HINT}"
+            )
+    if cancelled():
+        raise ModelDownloadError(f"download of {spec.name} cancelled", "run the fetch again to restart it")
+    problems = check_model_folder(tmp, spec)
+    if problems:
+        raise ModelDownloadError(f"download of {spec.name} is incomplete: {'; '.join(problems)}", "run the fetch again")
+
+
+@contextmanager
+def _hub_errors(message: str) -> Iterator[None]:
+    """A network or Hub failure as a ModelDownloadError `message: <first line of the cause>`."""
+    try:
+        yield
+    except RtsttError:
+        raise
+    except _download_errors() as exc:
+        raise ModelDownloadError(f"{message}: {first_line(exc)}", FETCH_HINT) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
