@@ -8,11 +8,13 @@ scores into utterance boundaries. The state machine is pure so it is unit-tested
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from rtstt.vocab import SAMPLE_RATE
+
 CHUNK = 512  # samples per model call (32 ms)
 CONTEXT = 64  # samples of the previous chunk the v5/v6 model expects in front
 
@@ -24,9 +26,16 @@ def default_model_path() -> Path:
     return Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
 
 
+class VadEventKind(StrEnum):
+    """A string enum, so an event built or compared with the plain strings "start"/"end" still works."""
+
+    SPEECH_START = "start"
+    SPEECH_END = "end"
+
+
 @dataclass(frozen=True, slots=True)
 class VadEvent:
-    kind: str  # "start" | "end"
+    kind: VadEventKind
     sample: int  # absolute sample index of the speech boundary (padding applied)
 
 
@@ -71,7 +80,7 @@ class VadStateMachine:
                     speech_start = chunk_end - self._above * self.chunk
                     start = max(speech_start - self.pad, self._last_end_reported, 0)
                     self._above = 0
-                    return VadEvent("start", start)
+                    return VadEvent(VadEventKind.SPEECH_START, start)
             else:
                 self._above = 0
             return None
@@ -82,12 +91,8 @@ class VadStateMachine:
             self.in_speech = False
             end = min(self._last_speech_end + self.pad, chunk_end)
             self._last_end_reported = end
-            return VadEvent("end", end)
+            return VadEvent(VadEventKind.SPEECH_END, end)
         return None
-
-    @property
-    def last_speech_end(self) -> int:
-        return self._last_speech_end
 
     def flush(self, stream_end: int) -> VadEvent | None:
         """The stream ended: close an open utterance at the stream's end."""
@@ -95,7 +100,7 @@ class VadStateMachine:
             self.in_speech = False
             end = min(self._last_speech_end + self.pad, stream_end)
             self._last_end_reported = end
-            return VadEvent("end", end)
+            return VadEvent(VadEventKind.SPEECH_END, end)
         return None
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from rtstt.events import Final, Partial, Word
 from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber, _drop_hallucinated
 from rtstt.stt.whisper import Hypothesis, HypWord
-from rtstt.vad import VadEvent
+from rtstt.vad import VadEvent, VadEventKind
 
 SR = 16000
 SCRIPT = ["one", "two", "three", "four", "five.", "six", "seven", "eight", "nine", "ten.", "eleven", "twelve"]
@@ -73,9 +73,9 @@ def run_stream(backend: ScriptedBackend, config: PolicyConfig | None = None, tot
         pos += block
         clock.t = pos / SR
         if abs(clock.t - 0.9) < 1e-9:
-            events += policy.on_vad(VadEvent("start", int(0.9 * SR)))
+            events += policy.on_vad(VadEvent(VadEventKind.SPEECH_START, int(0.9 * SR)))
         if abs(clock.t - (speech_end + 0.3)) < 0.01:
-            events += policy.on_vad(VadEvent("end", int((speech_end + 0.2) * SR)))
+            events += policy.on_vad(VadEvent(VadEventKind.SPEECH_END, int((speech_end + 0.2) * SR)))
         events += policy.maybe_pass()
     events += policy.finish()
     return policy, events
@@ -139,10 +139,10 @@ def test_rejected_passes_emit_nothing():
 
     clock = Clock()
     policy = StreamingTranscriber(Silent(), now=clock)
-    policy.on_vad(VadEvent("start", 0))
+    policy.on_vad(VadEvent(VadEventKind.SPEECH_START, 0))
     policy.add_audio(np.zeros(SR * 2, dtype=np.float32))
     clock.t = 2.0
-    out = policy.maybe_pass() + policy.on_vad(VadEvent("end", SR * 2))
+    out = policy.maybe_pass() + policy.on_vad(VadEvent(VadEventKind.SPEECH_END, SR * 2))
     assert finals(out) == []
     assert policy.stats.rejected >= 1
 
@@ -155,6 +155,10 @@ def test_an_echo_of_the_committed_tail_is_dropped():
     committed = [w(" see", 0.0, 0.3), w(" you", 0.3, 0.5), w(" soon.", 0.5, 0.9)]
     echo = [w(" you", 1.0, 1.2), w(" soon.", 1.2, 1.5)]
     assert _drop_hallucinated(echo, committed) == []
+
+
+def test_a_pass_with_nothing_new_after_the_committed_prefix_is_not_an_error():
+    assert _drop_hallucinated([], [w(" see", 0.0, 0.3)]) == []
 
 
 def test_a_single_echoed_word_is_dropped_only_when_squeezed():

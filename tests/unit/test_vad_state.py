@@ -1,4 +1,4 @@
-from rtstt.vad import CHUNK, VadStateMachine
+from rtstt.vad import CHUNK, VadEventKind, VadStateMachine
 
 
 def feed(sm: VadStateMachine, probs: list[float]) -> list[tuple[str, int]]:
@@ -53,3 +53,9 @@ def test_flush_closes_an_open_utterance_at_the_stream_end():
     event = sm.flush(10 * CHUNK)
     assert event is not None and event.kind == "end" and event.sample == 5 * CHUNK
     assert sm.flush(10 * CHUNK) is None
+
+
+def test_event_kinds_still_compare_equal_to_the_plain_strings():
+    sm = VadStateMachine(speech_pad_ms=0)
+    events = feed(sm, [0.9] * 5 + [0.1] * 20)
+    assert [k for k, _ in events] == [VadEventKind.SPEECH_START, VadEventKind.SPEECH_END] == ["start", "end"]

@@ -1,38 +1,22 @@
-"""Listing audio inputs and system-audio sources with ids that survive a reboot.
+"""Listing audio inputs and system-audio sources with ids that survive a reboot (see device_info.py).
 
-PortAudio's device indexes change when a device is plugged in; the ids here are built from the host
-API and the device name (`alsa/usb-audio-device`, `pulse/speakers.monitor`), which do not.
+`DeviceInfo`, `find_device` and `slug` live in device_info.py, below the loopback module that needs
+them too; they stay importable from here.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
+from rtstt.audio.base import load_sounddevice
+from rtstt.audio.device_info import DeviceInfo, find_device, slug
+from rtstt.audio.loopback import list_loopback
 from rtstt.errors import AudioDeviceError
 
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    id: str
-    name: str
-    kind: str  # "input" | "loopback"
-    host_api: str
-    channels: int
-    default_rate: int
-    is_default: bool = False
-    index: int | None = None  # PortAudio index, valid only until devices change
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "device"
+__all__ = ["DeviceInfo", "find_device", "list_devices", "list_inputs", "resolve_device", "slug"]
 
 
 def list_inputs() -> list[DeviceInfo]:
     """Recording devices PortAudio sees (microphones, line-in, virtual cables)."""
-    from rtstt.audio.sources import _sounddevice
-
-    sd = _sounddevice()
+    sd = load_sounddevice()
     try:
         devices = sd.query_devices()
         apis = sd.query_hostapis()
@@ -67,8 +51,6 @@ def list_inputs() -> list[DeviceInfo]:
 def list_devices(problems: list[AudioDeviceError] | None = None) -> list[DeviceInfo]:
     """Inputs and loopback (system audio) sources. A missing sound system yields what the other one
     has; its error goes to `problems` when given, else it is raised when nothing at all was found."""
-    from rtstt.audio.loopback import list_loopback
-
     devices: list[DeviceInfo] = []
     errors: list[AudioDeviceError] = []
     for lister in (list_inputs, list_loopback):
@@ -81,23 +63,6 @@ def list_devices(problems: list[AudioDeviceError] | None = None) -> list[DeviceI
     elif not devices and errors:
         raise errors[0]
     return devices
-
-
-def find_device(ident: str, candidates: list[DeviceInfo]) -> DeviceInfo:
-    """Match an id exactly, else a PortAudio index, else a unique case-insensitive name fragment."""
-    for d in candidates:
-        if d.id == ident:
-            return d
-    if ident.isdigit():
-        for d in candidates:
-            if d.index == int(ident):
-                return d
-    hits = [d for d in candidates if ident.lower() in d.name.lower()]
-    if len(hits) == 1:
-        return hits[0]
-    known = ", ".join(d.id for d in candidates) or "none"
-    what = "matches several devices" if hits else "is not a known device"
-    raise AudioDeviceError(f"{ident!r} {what}", f"choose one of: {known} (see `rtstt devices`)")
 
 
 def resolve_device(ident: str, kind: str = "input") -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-TARGET_RATE = 16000
+from rtstt.vocab import SAMPLE_RATE
+
 SILENCE_DBFS = -120.0
 
 
@@ -22,7 +23,7 @@ def to_mono(block: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(block, dtype=np.float32)
 
 
-def resample(audio: np.ndarray, from_rate: int, to_rate: int = TARGET_RATE) -> np.ndarray:
+def resample(audio: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Resample a whole signal (soxr, high quality)."""
     if from_rate == to_rate:
         return np.asarray(audio, dtype=np.float32)
@@ -34,7 +35,7 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int = TARGET_RATE) -> n
 class StreamResampler:
     """Block-by-block resampling with soxr's stream API: no clicks or drift at block seams."""
 
-    def __init__(self, from_rate: int, to_rate: int = TARGET_RATE) -> None:
+    def __init__(self, from_rate: int, to_rate: int = SAMPLE_RATE) -> None:
         self.from_rate = int(from_rate)
         self.to_rate = int(to_rate)
         self._stream = None

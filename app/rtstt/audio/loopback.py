@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from rtstt.audio.devices import DeviceInfo, find_device, slug
-from rtstt.audio.sources import RingSource
+from rtstt.audio.base import RingSource
+from rtstt.audio.device_info import DeviceInfo, find_device, slug
 from rtstt.errors import AudioDeviceError
 
 PULSE_RATE = 48000

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rtstt.audio.sources import AudioSource
+from rtstt.audio.base import AudioSource
 from rtstt.errors import RtsttError
+from rtstt.vocab import SAMPLE_RATE
 
 
 class MixSource:
@@ -21,7 +22,7 @@ class MixSource:
         self.name = f"{a.name} + {b.name}"
         self.error: RtsttError | None = None
         self._pending = [np.zeros(0, np.float32), np.zeros(0, np.float32)]
-        self._max_skew = int(max_skew_s * 16000)
+        self._max_skew = int(max_skew_s * SAMPLE_RATE)
         self._gain = gain
         self._ended = [False, False]
 

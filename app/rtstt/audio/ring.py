@@ -12,6 +12,17 @@ import threading
 import numpy as np
 
 
+def _put(buf: np.ndarray, at: int, samples: np.ndarray) -> None:
+    """Copy `samples` (no more than `buf` holds) into the circular `buf` from the absolute sample
+    counter `at`, wrapping at its end."""
+    n = len(samples)
+    start = at % len(buf)
+    first = min(n, len(buf) - start)
+    buf[start : start + first] = samples[:first]
+    if first < n:
+        buf[: n - first] = samples[first:]
+
+
 class AudioRing:
     def __init__(self, capacity: int) -> None:
         if capacity <= 0:
@@ -44,11 +55,7 @@ class AudioRing:
             samples = samples[-self._capacity :]
             n = self._capacity
         with self._lock:
-            start = self._write % self._capacity
-            first = min(n, self._capacity - start)
-            self._buf[start : start + first] = samples[:first]
-            if first < n:
-                self._buf[: n - first] = samples[first:]
+            _put(self._buf, self._write, samples)
             self._write += n
             overflow = self._write - self._read - self._capacity
             if overflow > 0:
@@ -96,13 +103,8 @@ class AudioHistory:
         if n_in > self._capacity:  # keep the newest part, on the same clock
             self.total += n_in - self._capacity
             samples = samples[-self._capacity :]
-        n = len(samples)
-        start = self.total % self._capacity
-        first = min(n, self._capacity - start)
-        self._buf[start : start + first] = samples[:first]
-        if first < n:
-            self._buf[: n - first] = samples[first:]
-        self.total += n
+        _put(self._buf, self.total, samples)
+        self.total += len(samples)
 
     def slice(self, start: int, end: int) -> np.ndarray:
         """Samples [start, end) that are still held (older ones are gone; the result may be shorter)."""

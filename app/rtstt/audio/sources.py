@@ -1,9 +1,5 @@
-"""Audio sources behind one protocol: a file, a microphone, or system audio (see loopback.py).
-
-Every source delivers 16 kHz mono float32 blocks through `read(timeout)`: an empty array means
-"nothing yet", `None` means "ended" (the file ran out, `stop()` was called, or the device failed;
-`error` then says why). Live sources capture in a callback into an `AudioRing` and convert on the
-reader's side, so the callback only copies.
+"""The audio sources behind the `AudioSource` protocol (base.py): a file, a microphone, or system
+audio (loopback.py), and `open_source`, which picks one from a spec such as `mic:ID`.
 """
 
 from __future__ import annotations
@@ -11,39 +7,20 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rtstt.audio.dsp import TARGET_RATE, StreamResampler, to_mono
-from rtstt.audio.ring import AudioRing
+from rtstt.audio.base import AudioSource, RingSource, load_sounddevice
+from rtstt.audio.devices import resolve_device
+from rtstt.audio.dsp import StreamResampler, to_mono
+from rtstt.audio.loopback import open_loopback
 from rtstt.errors import AudioDeviceError, AudioFormatError, RtsttError
+from rtstt.vocab import SAMPLE_RATE
 
-RING_SECONDS = 30.0  # what a stalled engine may fall behind before the oldest audio is dropped
-
-
-@runtime_checkable
-class AudioSource(Protocol):
-    name: str
-    realtime: bool  # audio arrives at the speed of speech (latency is meaningful)
-    error: RtsttError | None
-
-    def start(self) -> None: ...
-
-    def read(self, timeout: float = 0.0) -> np.ndarray | None: ...
-
-    def stop(self) -> None: ...
+__all__ = ["AudioSource", "FileSource", "MicSource", "open_decoder", "open_source"]
 
 
 # ---- files -----------------------------------------------------------------------------------
-class _Decoder(Protocol):
-    rate: int
-
-    def read(self, frames: int) -> np.ndarray: ...  # mono float32 at `rate`; empty at the end
-
-    def close(self) -> None: ...
-
-
 class _SoundFileDecoder:
     """WAV, FLAC, OGG, MP3 (libsndfile ≥ 1.1), read in blocks: a long file never sits in RAM."""
 
@@ -73,7 +50,7 @@ class _AvDecoder:
             self._container.close()
             raise AudioFormatError(f"{path.name} has no audio track", "choose a file with sound")
         stream = streams[0]
-        self.rate = int(stream.rate or stream.codec_context.sample_rate or TARGET_RATE)
+        self.rate = int(stream.rate or stream.codec_context.sample_rate or SAMPLE_RATE)
         self.duration_s = float(stream.duration * stream.time_base) if stream.duration else None
         # Down-mix only; the rate change is soxr's job like everywhere else.
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
@@ -137,7 +114,7 @@ class FileSource:
         self._decoder = open_decoder(self.path)  # fail now, before any model loads
         self.duration_s = self._decoder.duration_s
         self._resampler = StreamResampler(self._decoder.rate)
-        self._block = int((block_s or (0.02 if realtime else 0.5)) * TARGET_RATE)
+        self._block = int((block_s or (0.02 if realtime else 0.5)) * SAMPLE_RATE)
         self._pending = np.zeros(0, dtype=np.float32)
         self._delivered = 0
         self._eof = False
@@ -153,7 +130,7 @@ class FileSource:
     def _fill(self, want: int) -> None:
         """Decode until `want` samples at 16 kHz are pending or the file ends."""
         while len(self._pending) < want and not self._eof:
-            native = max(1024, int(want * self._decoder.rate / TARGET_RATE))
+            native = max(1024, int(want * self._decoder.rate / SAMPLE_RATE))
             raw = self._decoder.read(native)
             last = len(raw) == 0
             out = self._resampler.process(raw, last=last)
@@ -172,11 +149,11 @@ class FileSource:
                 return self._take(self._block)
             deadline = time.monotonic() + timeout
             while True:
-                due = int((time.monotonic() - self._t0) * TARGET_RATE) - self._delivered
+                due = int((time.monotonic() - self._t0) * SAMPLE_RATE) - self._delivered
                 if due > 0:
                     self._fill(due)
                     return self._take(due)
-                wait = min(deadline - time.monotonic(), -due / TARGET_RATE + 0.001)
+                wait = min(deadline - time.monotonic(), -due / SAMPLE_RATE + 0.001)
                 if wait <= 0:
                     return np.zeros(0, dtype=np.float32)
                 if self._stopped.wait(wait):
@@ -194,52 +171,11 @@ class FileSource:
 
 
 # ---- live capture ----------------------------------------------------------------------------
-class RingSource:
-    """Base for live sources: a capture callback fills the ring; `read` resamples to 16 kHz."""
-
-    realtime = True
-
-    def __init__(self, name: str, rate: int) -> None:
-        self.name = name
-        self.rate = int(rate)
-        self.error: RtsttError | None = None
-        self.ring = AudioRing(int(RING_SECONDS * self.rate))
-        self._resampler = StreamResampler(self.rate)
-        self._stopped = threading.Event()
-
-    @property
-    def dropped_s(self) -> float:
-        return self.ring.dropped / self.rate
-
-    def fail(self, error: RtsttError) -> None:
-        """Called from the capture side when the device goes away; `read` then ends the stream."""
-        if self.error is None and not self._stopped.is_set():
-            self.error = error
-        self.ring.close()
-
-    def alive(self) -> bool:
-        return True
-
-    def read(self, timeout: float = 0.0) -> np.ndarray | None:
-        block = self.ring.read(timeout=timeout)
-        if block.size:
-            return self._resampler.process(block)
-        if self._stopped.is_set() or self.error is not None or not self.alive():
-            if self.error is None and not self._stopped.is_set():
-                self.error = AudioDeviceError(f"{self.name} stopped delivering audio", "is it still plugged in?")
-            return None
-        return block
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.ring.close()
-
-
 class MicSource(RingSource):
     """A microphone (or any input device) through sounddevice / PortAudio."""
 
     def __init__(self, device: int | None = None, name: str = "microphone") -> None:
-        sd = _sounddevice()
+        sd = load_sounddevice()
         try:
             info = sd.query_devices(device, kind="input") if device is None else sd.query_devices(device)
         except (ValueError, sd.PortAudioError) as exc:
@@ -252,7 +188,7 @@ class MicSource(RingSource):
         self._stream = None
 
     def start(self) -> None:
-        sd = _sounddevice()
+        sd = load_sounddevice()
 
         def callback(indata, frames, time_info, status) -> None:  # PortAudio's thread: copy and leave
             self.ring.write(indata.mean(axis=1) if indata.shape[1] > 1 else indata[:, 0])
@@ -288,28 +224,13 @@ class MicSource(RingSource):
                 pass
 
 
-def _sounddevice():
-    try:
-        import sounddevice
-    except OSError as exc:  # the PortAudio library itself is missing
-        raise AudioDeviceError(
-            "PortAudio is not installed, so microphones cannot be used",
-            "Debian/Ubuntu: sudo apt install libportaudio2",
-        ) from exc
-    return sounddevice
-
-
 def open_source(spec: str, realtime: bool = True) -> AudioSource:
     """`mic`, `mic:ID`, `loopback`, `loopback:ID` or `file:PATH` (IDs from `rtstt devices`)."""
-    from rtstt.audio.devices import resolve_device
-
     kind, _, ident = spec.partition(":")
     if kind == "file":
         return FileSource(Path(ident), realtime=realtime)
     if kind == "mic":
         return MicSource(resolve_device(ident, "input") if ident else None)
     if kind == "loopback":
-        from rtstt.audio.loopback import open_loopback
-
         return open_loopback(ident or None)
     raise AudioDeviceError(f"unknown audio source {spec!r}", "use mic, mic:ID, loopback, loopback:ID or a file")

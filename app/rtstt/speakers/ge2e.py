@@ -9,6 +9,7 @@ import numpy as np
 
 from rtstt.components.runtime import setup_hint
 from rtstt.errors import RtsttError
+from rtstt.vocab import SAMPLE_RATE
 
 MIN_SPEECH_S = 0.5
 
@@ -23,7 +24,7 @@ class Ge2eEncoder:
                 setup_hint("speakers"),
             ) from exc
         self.encoder = VoiceEncoder("cpu", verbose=False)
-        self.embed(np.zeros(16000, dtype=np.float32) + 1e-4)  # compile the mel path now, not mid-meeting
+        self.embed(np.zeros(SAMPLE_RATE, dtype=np.float32) + 1e-4)  # compile the mel path now, not mid-meeting
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0

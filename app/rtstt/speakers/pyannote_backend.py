@@ -22,9 +22,11 @@ import numpy as np
 
 from rtstt.components.runtime import setup_hint
 from rtstt.errors import ModelDownloadError, ModelNotFound, OutputError, RtsttError
+from rtstt.models.download import first_line
 from rtstt.models.hub import Hub
+from rtstt.models.staging import install
+from rtstt.vocab import SAMPLE_RATE
 
-SAMPLE_RATE = 16_000
 DEFAULT_REPO = "pyannote/wespeaker-voxceleb-resnet34-LM"
 CHECKPOINT = "pytorch_model.bin"
 OPTIONAL_FILES = ("config.yaml",)
@@ -110,7 +112,7 @@ class PyannoteEncoder:
             loaded = Model.from_pretrained(self.path, map_location=self.device)
         except Exception as exc:  # a pickle error, a missing key, a version check: all mean "not loadable"
             raise ModelNotFound(
-                f"{self.path} is not a loadable pyannote checkpoint ({type(exc).__name__}: {_first_line(exc)})",
+                f"{self.path} is not a loadable pyannote checkpoint ({type(exc).__name__}: {first_line(exc)})",
                 _MODEL_HINT,
             ) from exc
         if loaded is None:
@@ -143,7 +145,7 @@ class PyannoteEncoder:
         try:
             out = self._run(probe, quiet=True)
         except Exception as exc:
-            raise ModelNotFound(f"{self.path} ({kind}) fails on 1 s of audio: {_first_line(exc)}", _MODEL_HINT) from exc
+            raise ModelNotFound(f"{self.path} ({kind}) fails on 1 s of audio: {first_line(exc)}", _MODEL_HINT) from exc
         if out.ndim != 2 or out.shape[0] != 1 or not np.isfinite(out).all():
             raise ModelNotFound(f"{self.path} holds a pyannote {kind}, not a speaker-embedding model", _MODEL_HINT)
         step = SAMPLE_RATE // 100  # 10 ms resolution: ~7 passes instead of 14, each new shape costs a warm-up
@@ -191,7 +193,6 @@ def download_pyannote_model(
     visible: files land in a hidden folder beside `dest`, which is renamed into place at the end.
     """
     from rtstt.models.hub import HuggingFaceHub, _download_errors
-    from rtstt.models.manager import ModelManager
 
     dest = Path(dest) if dest is not None else default_model_dir(repo_id)
     if hub is None:
@@ -239,7 +240,7 @@ def download_pyannote_model(
             if (tmp / name).stat().st_size != sizes[name]:
                 raise ModelDownloadError(f"download of {repo_id} failed: {name} arrived incomplete", "try again")
         try:
-            ModelManager._install(tmp, dest)
+            install(tmp, dest)
         except OSError as exc:
             msg = f"cannot install {repo_id} into {dest}: {exc.strerror or exc}"
             raise OutputError(msg, "check free disk space and permissions") from exc
@@ -266,14 +267,9 @@ def _hub_error(exc: BaseException, repo_id: str, token: str | None) -> RtsttErro
     if "RepositoryNotFoundError" in kinds:
         return ModelDownloadError(f"{repo_id} does not exist on the Hub", f"check the name, e.g. {DEFAULT_REPO}")
     return ModelDownloadError(
-        f"cannot download {repo_id}: {_first_line(exc)}",
+        f"cannot download {repo_id}: {first_line(exc)}",
         "check the internet connection, or copy a checkpoint folder (pytorch_model.bin + config.yaml) and choose it",
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def open_encoder(model: str = "", status: Callable[[str], None] | None = None, hub: Hub | None = None):

@@ -29,9 +29,9 @@ import numpy as np
 
 from rtstt.events import Final, Partial, Segment, Word
 from rtstt.stt.whisper import Hypothesis, HypWord
-from rtstt.vad import VadEvent
+from rtstt.vad import VadEvent, VadEventKind
+from rtstt.vocab import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 SENTENCE_END = re.compile(r"[.!?…。！？]['\")\]]*$")
 
 
@@ -115,7 +115,7 @@ class StreamingTranscriber:
                 self._drop_before(self._total - keep)
 
     def on_vad(self, event: VadEvent) -> list[Partial | Final]:
-        if event.kind == "start":
+        if event.kind == VadEventKind.SPEECH_START:
             if self._utt_start is None:
                 self._utt_start = max(event.sample, self._buf_start)
                 self._drop_before(self._utt_start)
@@ -130,10 +130,6 @@ class StreamingTranscriber:
     def step_s(self) -> float:
         """The current refresh interval (widened when the machine is slow)."""
         return self._step_s
-
-    @property
-    def in_utterance(self) -> bool:
-        return self._utt_start is not None
 
     def maybe_pass(self) -> list[Partial | Final]:
         """Run a partial pass if speech is ongoing and the step has elapsed."""
@@ -314,12 +310,9 @@ MIN_WORD_S = 0.08  # nobody speaks faster than ~12 words a second
 def _drop_hallucinated(words: list[Word], committed: list[Word]) -> list[Word]:
     """Drop what Whisper invents after a forced prefix: an echo of the committed tail, or a run of
     words crammed into a sliver of audio (it read them from the prompt, not the speech)."""
-    if committed and len(words) <= len(committed):
-        keys = [_key(w.text) for w in words]
-        crammed = words[-1].end - words[0].start < MIN_WORD_S * len(words)
-        # One repeated word can be real speech ("no, no"); one squeezed into a sliver of audio is not.
-        if [_key(w.text) for w in committed[-len(words) :]] == keys and (len(words) >= 2 or crammed):
-            return []
+    # One repeated word can be real speech ("no, no"); one squeezed into a sliver of audio is not.
+    if _echoes(words, committed) and (len(words) >= 2 or _crammed(words)):
+        return []
     # "Sure. Sure." with the second in 20 ms: a stutter of the decoder, not of the speaker.
     words = [w for i, w in enumerate(words) if not (i and _stutter(words[i - 1], w))]
     for i in range(len(words) - 1):
@@ -339,11 +332,20 @@ def _drop_previous_echo(words: list[Word], previous: list[Word]) -> list[Word]:
     Whisper read it from the prompt ("Sure." final, then "Sure." again in 20 ms). Said again at a normal
     pace, it stays ("Thank you. ... Thank you.")."""
     for k in range(min(len(words), len(previous)), 0, -1):
-        head = words[:k]
-        crammed = head[-1].end - head[0].start < MIN_WORD_S * k
-        if crammed and [_key(w.text) for w in previous[-k:]] == [_key(w.text) for w in head]:
+        if _crammed(words[:k]) and _echoes(words[:k], previous):
             return words[k:]
     return words
+
+
+def _echoes(words: list[Word], tail: list[Word]) -> bool:
+    """`words` say again what `tail` ended with (compared as `_key`s); nothing is no echo."""
+    n = len(words)
+    return 0 < n <= len(tail) and [_key(w.text) for w in tail[-n:]] == [_key(w.text) for w in words]
+
+
+def _crammed(words: list[Word]) -> bool:
+    """Faster than anyone speaks: under `MIN_WORD_S` a word on average (`words` not empty)."""
+    return words[-1].end - words[0].start < MIN_WORD_S * len(words)
 
 
 def _abs_word(w: HypWord, offset: float, limit: float) -> Word:
