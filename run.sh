@@ -91,6 +91,7 @@ test)
     setup test,build
     "$VENV/bin/ruff" check app tests benchmarks
     "$VENV/bin/ruff" format --check app tests benchmarks
+    "$VENV/bin/lint-imports" --no-cache >/dev/null || "$VENV/bin/lint-imports" --no-cache # house rules (pyproject.toml)
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
 bench)

@@ -45,7 +45,8 @@ import make_fixtures as fx  # noqa: E402  (the fixture script: voices, levels, t
 from rtstt.audio.sources import FileSource  # noqa: E402
 from rtstt.config import Settings  # noqa: E402
 from rtstt.events import Final, Segment, SpeakerLabels  # noqa: E402
-from rtstt.pipeline import Engine, load_backend  # noqa: E402
+from rtstt.model_cache import load_backend  # noqa: E402
+from rtstt.pipeline import Engine  # noqa: E402
 
 COLLAR_S = 0.25  # each side of a reference boundary
 

@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 from rtstt.audio.sources import FileSource  # noqa: E402
 from rtstt.config import Settings  # noqa: E402
 from rtstt.events import Final, Metric, Partial, SpeakerLabels  # noqa: E402
-from rtstt.pipeline import Engine, load_backend  # noqa: E402
+from rtstt.model_cache import load_backend  # noqa: E402
+from rtstt.pipeline import Engine  # noqa: E402
 from rtstt.wer import wer_details  # noqa: E402
 
 FIXTURE = REPO / "tests" / "fixtures" / "conversation.flac"

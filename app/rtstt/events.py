@@ -7,7 +7,22 @@ same objects. They are frozen dataclasses: safe to hand across threads (and Qt s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class StageState(StrEnum):
+    """Where a downstream stage is; plain strings before, so the values stay what journals and tests saw."""
+
+    LOADING = "loading model"
+    READY = "ready"
+    OFF = "off"
+    NEEDS_SETUP = "needs setup"
+
+
+class KeywordScope(StrEnum):
+    RECENT = "recent"  # the last few minutes: what the talk is about now
+    SESSION = "session"  # the whole session: what the session keeps and exports
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +99,10 @@ class SpeakerLabels:
 
 @dataclass(frozen=True, slots=True)
 class Keywords:
+    """Key phrases with their weights, for the recent talk or the whole session."""
+
     phrases: tuple[tuple[str, float], ...]
-    scope: str = "recent"
+    scope: KeywordScope = KeywordScope.RECENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +114,10 @@ class Questions:
 
 @dataclass(frozen=True, slots=True)
 class StageStatus:
-    """A downstream stage's state for the window: "loading model", "ready", "off" or "needs setup"."""
+    """A downstream stage's state for the window."""
 
     stage: str  # "insights" | "speakers" | "summary"
-    state: str
+    state: StageState
     detail: str = ""
 
 
@@ -123,6 +140,17 @@ class Metric:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineReady:
+    """The model is loaded and listening starts: what the faces show about it. It replaces the loaded
+    backend object that used to cross threads; this one is immutable and holds only what is shown."""
+
+    model: str
+    device: str  # "CPU (int8, 2 threads)", "NVIDIA H100 ..."
+    compute_type: str
+    source: str  # the source's label
+
+
+@dataclass(frozen=True, slots=True)
 class EngineError:
     """A problem the user should see; `fatal` means the stream stopped."""
 
@@ -141,5 +169,15 @@ class StreamEnded:
 
 
 Event = (
-    Partial | Final | SpeakerLabels | Keywords | Questions | StageStatus | Summary | Metric | EngineError | StreamEnded
+    Partial
+    | Final
+    | SpeakerLabels
+    | Keywords
+    | Questions
+    | StageStatus
+    | Summary
+    | Metric
+    | EngineReady
+    | EngineError
+    | StreamEnded
 )

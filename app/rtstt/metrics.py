@@ -11,6 +11,20 @@ import os
 from collections import deque
 
 
+def nearest_rank(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an already sorted list; NaN when empty. One definition for
+    the engine's stats, the window's plots and the benchmarks, so they never disagree about a p50."""
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of unsorted values; NaN when empty."""
+    return nearest_rank(sorted(values), q)
+
+
 class LatencyTracker:
     """Keeps the last `window` latencies and answers p50/p95 over them."""
 
@@ -28,11 +42,7 @@ class LatencyTracker:
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile (q in 0..100); NaN when empty."""
-        if not self._values:
-            return math.nan
-        ordered = sorted(self._values)
-        rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-        return ordered[min(rank, len(ordered)) - 1]
+        return percentile(list(self._values), q)
 
     @property
     def p50(self) -> float:

@@ -1,9 +1,13 @@
 """The Engine: source → dsp → VAD → streaming STT → session, publishing events to subscribers.
 
-One engine thread runs VAD and STT (see ARCHITECTURE.md, "Threads"). It always drains all the
+One engine thread runs VAD and STT (see docs/ARCHITECTURE.md, "Threads"). It always drains all the
 audio that is waiting before it runs a Whisper pass, so VAD decisions are never stale, and the
-commit policy widens its step when passes are slow instead of letting a backlog grow. Subscribers
-are called on the engine thread; the GUI re-emits them as Qt signals, the CLI prints them.
+commit policy widens its step when passes are slow instead of letting a backlog grow.
+
+Every final segment and every stage result goes to the `LiveSession` first (the one owner of the
+transcript), then to subscribers. Subscribers are called on the engine thread for transcript events
+and on a stage's own thread for that stage's events (speaker labels, key phrases, summaries), so
+they must be quick and thread-safe: the GUI re-emits them as queued Qt signals, the CLI prints them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,35 +25,19 @@ from rtstt.audio.dsp import level_dbfs
 from rtstt.audio.sources import AudioSource
 from rtstt.config import Settings
 from rtstt.errors import RtsttError
-from rtstt.events import EngineError, Event, Final, Metric, SpeakerLabels, StreamEnded
+from rtstt.events import EngineError, Event, Final, Keywords, Metric, Questions, SpeakerLabels, StreamEnded, Summary
 from rtstt.metrics import LatencyTracker, ResourceSampler
+from rtstt.session.live import LiveSession
+from rtstt.stages import SummaryStage, build_stages
 from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber
 from rtstt.stt.whisper import WhisperBackend
 from rtstt.vad import StreamingVad
+from rtstt.vocab import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Event], None]
-
-
-def load_backend(settings: Settings) -> WhisperBackend:
-    """Resolve the configured model through the model manager and load it on the chosen device."""
-    from rtstt.models.manager import ModelManager
-    from rtstt.models.registry import default_model
-
-    stt = settings.stt
-    name = stt.model or default_model(stt.language)
-    path = ModelManager().resolve(name)
-    return WhisperBackend(
-        path,
-        device=stt.device,
-        compute_type=stt.compute_type,
-        threads=stt.threads,
-        language=stt.language,
-        beam_size=stt.beam_size,
-        name=name,
-    )
+_SESSION_EVENTS = (SpeakerLabels, Keywords, Questions, Summary)
 
 
 @dataclass
@@ -73,13 +60,15 @@ class Engine:
         source: AudioSource,
         backend: WhisperBackend,
         *,
-        store: Any | None = None,
+        session: LiveSession | None = None,
         resource_interval_s: float = 1.0,
     ) -> None:
+        """`session`: where the transcript goes (journalled); by default one kept in memory only."""
         self.settings = settings
         self.source = source
         self.backend = backend
-        self.store = store
+        self.session = session if session is not None else LiveSession.start(None, source.name)
+        self.session.on_error = lambda exc: self._notify(EngineError(exc.message, exc.hint))
         self.clock = _Clock()
         v = settings.vad
         self.vad = StreamingVad(threshold=v.threshold, min_silence_ms=v.min_silence_ms, speech_pad_ms=v.speech_pad_ms)
@@ -100,9 +89,7 @@ class Engine:
         self._max_backlog = 0.0
         self.error: RtsttError | None = None
         self.ended: StreamEnded | None = None
-        from rtstt.stages import build_stages
-
-        self.stages = build_stages(settings, self._publish)
+        self.stages = build_stages(settings, self.publish)
         from rtstt.audio.ring import AudioHistory
 
         # Stages that embed voices get each final segment's audio back out of a short history.
@@ -147,8 +134,6 @@ class Engine:
     def request_summary(self) -> bool:
         """ "Summarize now": the summary stage updates at once with everything said so far (thread-safe).
         False when no summary stage is running."""
-        from rtstt.stages import SummaryStage
-
         for stage in self.stages:
             if isinstance(stage, SummaryStage) and stage.ready:
                 stage.request()
@@ -171,11 +156,11 @@ class Engine:
             self._loop()
         except RtsttError as exc:
             self.error = exc
-            self._publish(EngineError(exc.message, exc.hint, fatal=True))
+            self.publish(EngineError(exc.message, exc.hint, fatal=True))
         except Exception as exc:  # a bug must still not lose the words already heard: drain, then report
             log.exception("engine stopped on an unexpected error")
             self.error = RtsttError(f"unexpected error: {exc}", "the transcript so far is saved; please report this")
-            self._publish(EngineError(self.error.message, self.error.hint, fatal=True))
+            self.publish(EngineError(self.error.message, self.error.hint, fatal=True))
         finally:
             self._drain()
         assert self.ended is not None
@@ -195,7 +180,7 @@ class Engine:
                 level_acc += len(block)
                 if level_acc >= level_every:
                     level_acc = 0
-                    self._publish(Metric("level_dbfs", level_dbfs(block), self.clock()))
+                    self.publish(Metric("level_dbfs", level_dbfs(block), self.clock()))
                 if self._paused.is_set():
                     # Paused audio becomes silence: the open utterance closes naturally and the
                     # stream clock (word timestamps) stays in step with the wall clock.
@@ -210,7 +195,7 @@ class Engine:
                 backlog = max(0.0, self.clock() - self._processed / SAMPLE_RATE)
                 self._max_backlog = max(self._max_backlog, backlog)
             for event in self.policy.maybe_pass():
-                self._publish(event)
+                self.publish(event)
             now = self.clock()
             if now >= next_resource:
                 next_resource = now + self._resource_interval
@@ -219,7 +204,7 @@ class Engine:
         if err is not None:
             message = err.message if isinstance(err, RtsttError) else str(err)
             hint = err.hint if isinstance(err, RtsttError) else "check the device and start again"
-            self._publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))
+            self.publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))
 
     def _feed(self, block: np.ndarray) -> None:
         if self.history is not None:
@@ -228,7 +213,7 @@ class Engine:
         self._processed += len(block)
         for vad_event in self.vad.process(block):
             for event in self.policy.on_vad(vad_event):
-                self._publish(event)
+                self.publish(event)
 
     def _drain(self) -> None:
         try:
@@ -237,53 +222,42 @@ class Engine:
             self.policy.passes_enabled = False
             if self.error is None:
                 self.error = exc
-                self._publish(EngineError(exc.message, exc.hint, fatal=True))
+                self.publish(EngineError(exc.message, exc.hint, fatal=True))
             self._close_stream()
         for stage in self.stages:  # one last update over the whole session, then the threads end
             stage.finish()
-            if stage.latest and self.store is not None:
-                try:
-                    self.store.record("insights", stage.latest)
-                except RtsttError as exc:
-                    self._publish(EngineError(exc.message, exc.hint))
         stats = self.stats()
-        if self.store is not None:
-            try:
-                self.store.record("stats", stats)
-                self.store.close(clean=True)
-            except RtsttError as exc:
-                self._publish(EngineError(exc.message, exc.hint))
+        self.session.record_stats(stats)
+        self.session.close(clean=True)
         self.ended = StreamEnded(audio_s=stats["audio_s"], wall_s=stats["wall_s"], stats=stats)
-        self._publish(self.ended)
+        self.publish(self.ended)
 
     def _close_stream(self) -> None:
         for vad_event in self.vad.flush(self._processed):
             for event in self.policy.on_vad(vad_event):
-                self._publish(event)
+                self.publish(event)
         for event in self.policy.finish():
-            self._publish(event)
+            self.publish(event)
 
     def _publish_resources(self, now: float) -> None:
         sample = self.resources.sample()
         for name, value in sample.items():
-            self._publish(Metric(name, float(value), now))
+            self.publish(Metric(name, float(value), now))
         if self.source.realtime:
-            self._publish(Metric("backlog_s", max(0.0, now - self._processed / SAMPLE_RATE), now))
+            self.publish(Metric("backlog_s", max(0.0, now - self._processed / SAMPLE_RATE), now))
         if self._processed:
-            self._publish(Metric("rtf", self.policy.stats.compute_s / (self._processed / SAMPLE_RATE), now))
+            self.publish(Metric("rtf", self.policy.stats.compute_s / (self._processed / SAMPLE_RATE), now))
 
-    def _publish(self, event: Event) -> None:
+    def publish(self, event: Event) -> None:
+        """Hand an event to the session (finals, labels, insights) and then to the subscribers. Thread-safe:
+        the engine thread and the stages' threads call it."""
         if isinstance(event, Final):
-            if self.store is not None:
-                try:
-                    stored = self.store.append(event.segment)
-                    event = Final(segment=stored, emitted_at=event.emitted_at)
-                except RtsttError as exc:
-                    # The transcript goes on; the user is told the journal is failing.
-                    self._notify(EngineError(exc.message, exc.hint))
+            # Numbered and journalled; a failing disk is reported and the words stay in the session.
+            event = Final(segment=self.session.add_final(event.segment), emitted_at=event.emitted_at)
             if self.source.realtime:
                 self.latency.add(event.latency_s)
                 self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
+                self._notify(Metric("latency_p50_s", self.latency.p50, event.emitted_at))
             self._notify(event)
             seg = event.segment
             audio = None
@@ -292,11 +266,8 @@ class Engine:
             for stage in self.stages:
                 stage.submit(seg, audio if stage.needs_audio else None)
             return
-        if isinstance(event, SpeakerLabels) and self.store is not None:
-            try:  # journalled as they come: a crash keeps the labels the user saw
-                self.store.set_speakers(event.labels)
-            except RtsttError as exc:
-                self._notify(EngineError(exc.message, exc.hint))
+        if isinstance(event, _SESSION_EVENTS):
+            self.session.apply(event)  # journalled as they come: a crash keeps what the user saw
         self._notify(event)
 
     def _notify(self, event: Event) -> None:
@@ -333,7 +304,3 @@ class Engine:
 
 def _r(x: float) -> float | None:
     return None if x != x else round(x, 3)  # NaN → None for JSON
-
-
-def session_root(settings: Settings) -> Path:
-    return settings.sessions_path()

@@ -18,7 +18,9 @@ from collections.abc import Callable
 import numpy as np
 
 from rtstt.errors import RtsttError
-from rtstt.events import Event, Keywords, Questions, Segment, SpeakerLabels, StageStatus
+from rtstt.events import Event, Keywords, KeywordScope, Questions, Segment, SpeakerLabels, StageState, StageStatus
+from rtstt.model_cache import cached_model
+from rtstt.vocab import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], None]
@@ -40,19 +42,6 @@ def lower_thread_priority() -> None:
         log.debug("could not lower the %s thread's priority", threading.current_thread().name)
 
 
-_MODELS: dict[tuple, object] = {}
-_MODELS_LOCK = threading.Lock()
-
-
-def cached_model(key: tuple, factory: Callable[[], object]) -> object:
-    """One loaded model per configuration for the whole process: the second session of a window starts
-    labelling, extracting and summarizing at once instead of reloading (seconds to minutes on a CPU)."""
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = factory()
-        return _MODELS[key]
-
-
 class Stage:
     name = "stage"
 
@@ -61,7 +50,6 @@ class Stage:
         self.interval_s = interval_s
         self.segments: list[Segment] = []
         self.audio: dict[int, np.ndarray] = {}
-        self.latest: dict[str, object] = {}  # what the session keeps in its insights (journal, exports)
         self.ready = False
         self.error: RtsttError | None = None
         self._lock = threading.Lock()
@@ -107,7 +95,7 @@ class Stage:
 
     def _run(self) -> None:
         lower_thread_priority()  # before any model loads: threads torch starts from here inherit it
-        self.publish(StageStatus(self.name, "loading model"))
+        self.publish(StageStatus(self.name, StageState.LOADING))
         try:
             self.load()
         except Exception as exc:  # a broken install must turn the stage off with a message, never crash it
@@ -116,12 +104,12 @@ class Stage:
                 exc = RtsttError(f"the {self.name} model could not be loaded: {exc}", "see the log for details")
             self.error = exc
             detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-            self.publish(StageStatus(self.name, "needs setup", detail))
+            self.publish(StageStatus(self.name, StageState.NEEDS_SETUP, detail))
             return
         finally:
             self.loaded.set()
         self.ready = True
-        self.publish(StageStatus(self.name, "ready"))
+        self.publish(StageStatus(self.name, StageState.READY))
         done, last_run = 0, 0.0
         while True:
             self._news.wait(timeout=self.interval_s)
@@ -170,18 +158,17 @@ class InsightsStage(Stage):
         recent_text = " ".join(s.text for s in recent)
         session = self.extractor.extract(session_text, self.top_n)
         if not final and recent_text != session_text:
-            self.publish(Keywords(self.extractor.extract(recent_text, self.top_n), scope="recent"))
-        self.publish(Keywords(session, scope="session"))
+            self.publish(Keywords(self.extractor.extract(recent_text, self.top_n), scope=KeywordScope.RECENT))
+        self.publish(Keywords(session, scope=KeywordScope.SESSION))
         questions = tuple((q.segment_id, q.start, q.speaker, q.text) for q in find_questions(segments))
         self.publish(Questions(questions))
-        self.latest = {"keywords": [list(k) for k in session], "questions": [list(q) for q in questions]}
 
 
 class SpeakersStage(Stage):
     """Who spoke: GE2E voice prints of finalized segments, clustered online into S1, S2, ...; at stop the
     whole session is re-clustered and relabelled consistently with what the user already saw."""
 
-    name = "speakers"  # its labels are journalled as they come (SpeakerLabels events): no `latest`
+    name = "speakers"
     needs_audio = True
 
     def __init__(
@@ -214,7 +201,7 @@ class SpeakersStage(Stage):
                 nonlocal shown
                 if text != shown:
                     shown = text
-                    self.publish(StageStatus(self.name, "loading model", text))
+                    self.publish(StageStatus(self.name, StageState.LOADING, text))
 
             self.encoder = cached_model(
                 ("pyannote", self.pyannote_model), lambda: open_encoder(self.pyannote_model, status)
@@ -234,7 +221,7 @@ class SpeakersStage(Stage):
                 continue
             with self._lock:
                 audio = self.audio.pop(seg.id, None)
-            if audio is None or len(audio) < MIN_SPEECH_S * 16000:
+            if audio is None or len(audio) < MIN_SPEECH_S * SAMPLE_RATE:
                 continue
             self.embeddings[seg.id] = self.encoder.embed(audio)
             new[seg.id] = self.labels[seg.id] = self.online.assign(self.embeddings[seg.id], seg.end - seg.start)
@@ -340,8 +327,8 @@ class SummaryStage(Stage):
 
     def _publish_with_detail(self, event: Event) -> None:
         # The base class announces "ready" without detail; the window shows what the model runs on.
-        if isinstance(event, StageStatus) and event.stage == self.name and event.state == "ready":
-            event = StageStatus(self.name, "ready", self.describe())
+        if isinstance(event, StageStatus) and event.stage == self.name and event.state == StageState.READY:
+            event = StageStatus(self.name, StageState.READY, self.describe())
         self._outer(event)
 
     def update(self, segments: list[Segment], final: bool) -> None:
@@ -366,7 +353,6 @@ class SummaryStage(Stage):
         if not self.summary and not self.action_items:
             return
         self.publish(Summary(self.summary, final, tuple(self.action_items)))
-        self.latest = {"summary": self.summary, "action_items": list(self.action_items)}
 
 
 def build_stages(settings, publish: Publish) -> list[Stage]:

@@ -13,7 +13,9 @@ import pytest
 
 from rtstt.errors import RtsttError
 from rtstt.events import Segment, StageStatus, Summary
-from rtstt.nlp.summary import Summarizer, content_words
+from rtstt.nlp.sentences import content_words
+from rtstt.nlp.summary import Summarizer
+from rtstt.session.live import LiveSession
 from rtstt.stages import SummaryStage
 from tests.conftest import fixture_meta
 
@@ -129,4 +131,8 @@ def test_stage_summarizes_on_request_and_ends_with_the_action_items(summarizer: 
     assert "help with testing" in items, items
     assert "friday" in items, items
     assert "login problem is fixed" not in items  # done work is not a task
-    assert stage.latest == {"summary": final[0].text, "action_items": list(final[0].action_items)}
+    session = LiveSession.start(None, "planning")  # what the session keeps is the last summary it was given
+    for event in events:
+        session.apply(event)
+    kept = session.insights
+    assert (kept.summary, kept.summary_final, kept.action_items) == (final[0].text, True, final[0].action_items)

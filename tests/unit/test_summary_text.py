@@ -11,19 +11,11 @@ import sys
 import docx
 
 from rtstt.events import Segment
-from rtstt.nlp.summary import (
-    anchored,
-    clean_output,
-    extractive_summary,
-    find_action_items,
-    is_useful,
-    keep_newest,
-    merge_items,
-    parse_items,
-    rolling_extract,
-    split_sentences,
-)
+from rtstt.nlp.action_items import anchored, find_action_items, merge_items, parse_items
+from rtstt.nlp.sentences import split_sentences
+from rtstt.nlp.summary_text import clean_output, extractive_summary, is_useful, keep_newest, rolling_extract
 from rtstt.session.export import render
+from rtstt.session.insights import Insights
 from rtstt.session.transcript import Transcript
 from tests.conftest import fixture_meta
 
@@ -193,7 +185,7 @@ def test_keep_newest_cuts_a_long_sentence_from_its_front():
 def test_exports_carry_action_items():
     t = Transcript(title="Planning")
     t.add(Segment(0.0, 2.0, "Let's check again on Friday.", id=1))
-    t.insights.update({"summary": "Plans for Friday.", "action_items": ["Check again on Friday."]})
+    t.insights = Insights(summary="Plans for Friday.", action_items=("Check again on Friday.",))
     data = json.loads(render(t, "json"))
     assert data["summary"] == "Plans for Friday." and data["action_items"] == ["Check again on Friday."]
     document = docx.Document(io.BytesIO(render(t, "docx")))
@@ -203,5 +195,8 @@ def test_exports_carry_action_items():
 
 
 def test_importing_the_summary_does_not_load_torch():
-    code = "import sys, rtstt.nlp.summary, rtstt.stages, rtstt.models.nlp_models; sys.exit('torch' in sys.modules)"
+    modules = (
+        "rtstt.nlp.summary, rtstt.nlp.gguf, rtstt.nlp.llm_device, rtstt.oom, rtstt.stages, rtstt.models.nlp_models"
+    )
+    code = f"import sys, {modules}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

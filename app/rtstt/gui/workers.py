@@ -1,132 +1,56 @@
-"""QObjects that run engine parts on QThreads and re-emit engine events as Qt signals.
+"""The engine's QThread worker: a thin Qt shell over `rtstt.runner.Runner`.
 
-The GUI thread only renders: model loading, capture, VAD and Whisper all run on the worker's
-thread. Engine events are immutable dataclasses, so they cross threads unchanged as `object`
-signal arguments. A loaded model is kept between sessions (loading it costs seconds).
+The GUI thread only renders: model loading, capture, VAD and Whisper run on the worker's thread, the
+stages on their own. Engine events and session changes are immutable, so they cross threads unchanged
+as `object` signal arguments (queued into the GUI thread). The runner, not the window, owns the model
+cache, the source assembly and the session.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from rtstt.config import Settings
 from rtstt.errors import RtsttError
 from rtstt.events import EngineError, StreamEnded
+from rtstt.runner import Runner, SourceChoice
+from rtstt.session.live import LiveSession
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SourceChoice:
-    """What to listen to: "loopback", "mic", "mix" or "file" (with `path`)."""
-
-    kind: str
-    path: Path | None = None
-    device: str = ""
-    realtime: bool = True
-
-    def label(self) -> str:
-        return {"loopback": "System audio", "mic": "Microphone", "mix": "System audio + microphone"}.get(
-            self.kind, self.path.name if self.path else "File"
-        )
-
-
-class BackendCache:
-    """One loaded Whisper model, reused while its settings stay the same."""
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._backend = None
-        self._lock = threading.Lock()
-
-    def get(self, settings: Settings):
-        from rtstt.pipeline import load_backend
-
-        stt = settings.stt
-        key = (stt.model, stt.language, stt.device, stt.compute_type, stt.threads, stt.beam_size)
-        with self._lock:
-            if self._key != key or self._backend is None:
-                self._backend = None  # free the old model before loading the new one
-                backend = load_backend(settings)
-                backend.warm_up()
-                self._backend, self._key = backend, key
-            return self._backend
-
-
-BACKENDS = BackendCache()
-
-
-def open_source(choice: SourceChoice, settings: Settings):
-    from rtstt.audio.sources import FileSource, open_source
-
-    if choice.kind == "file":
-        if choice.path is None:
-            raise RtsttError("no file chosen", "pick an audio or video file")
-        return FileSource(choice.path, realtime=choice.realtime)
-    if choice.kind == "mix":
-        from rtstt.audio.mix import MixSource
-
-        return MixSource(
-            open_source(_spec("loopback", settings.audio.loopback_device)),
-            open_source(_spec("mic", choice.device or settings.audio.device)),
-        )
-    device = choice.device or (settings.audio.device if choice.kind == "mic" else settings.audio.loopback_device)
-    return open_source(_spec(choice.kind, device))
-
-
-def _spec(kind: str, device: str) -> str:
-    return f"{kind}:{device}" if device else kind
-
-
 class EngineWorker(QObject):
-    """Loads the model, opens the source and runs one engine stream on its QThread."""
+    """Runs one session on its QThread: prepare (model, source, stages), then transcribe until stop."""
 
-    event = Signal(object)  # every engine event (Partial, Final, Metric, EngineError, StreamEnded)
-    status = Signal(str)  # "loading model", "listening", ...
-    ready = Signal(object)  # the loaded backend (model name, device) once listening starts
-    failed = Signal(object)  # EngineError that stopped the stream before or while it ran
+    event = Signal(object)  # every engine event, EngineReady included
+    change = Signal(object)  # every session change (SegmentAdded, SegmentsChanged, SpeakersChanged, ...)
+    status = Signal(str)  # "loading model", "listening"
+    failed = Signal(object)  # EngineError that stopped the stream before it ran
     finished = Signal(object)  # StreamEnded, or None when it never started
 
-    def __init__(self, settings: Settings, choice: SourceChoice, store=None) -> None:
+    def __init__(self, settings: Settings, choice: SourceChoice, *, save: bool = True) -> None:
         super().__init__()
-        self.settings = settings
-        self.choice = choice
-        self.store = store
-        self.engine = None
-        self._stop_requested = threading.Event()
-        self._paused = False
+        self.runner = Runner(settings, choice, save=save)
+        self.runner.subscribe(self.event.emit)
+
+    def open_session(self) -> LiveSession:
+        """Open the session on the calling (GUI) thread, so the window can show it and its errors at once."""
+        session = self.runner.open_session()
+        session.subscribe(self.change.emit)
+        return session
 
     @Slot()
     def run(self) -> None:
-        from rtstt.pipeline import Engine
-
         ended: StreamEnded | None = None
         try:
             self.status.emit("loading model")
-            backend = BACKENDS.get(self.settings)
-            source = open_source(self.choice, self.settings)
-            if self._stop_requested.is_set():
-                return
-            self.engine = Engine(self.settings, source, backend, store=self.store)
-            self.engine.subscribe(self.event.emit)
-            self.engine.warm_up_stages()  # their "loading model" states reach the panels meanwhile
-            if self._paused:
-                self.engine.pause()
-            self.ready.emit(backend)
-            self.status.emit("listening")
-            ended = self.engine.run()
+            if self.runner.prepare() is not None:
+                self.status.emit("listening")
+                ended = self.runner.run()
         except RtsttError as exc:
             self.failed.emit(EngineError(exc.message, exc.hint, fatal=True))
-            if self.store is not None:
-                try:
-                    self.store.close(clean=True)
-                except RtsttError:
-                    pass
         except Exception as exc:  # never let a worker die silently: the user sees it in the banner
             log.exception("engine worker failed")
             self.failed.emit(EngineError(f"unexpected error: {exc}", "see the log; the transcript so far is saved"))
@@ -134,15 +58,14 @@ class EngineWorker(QObject):
             self.finished.emit(ended)
 
     def pause(self, paused: bool) -> None:
-        self._paused = paused
-        if self.engine is not None:
-            (self.engine.pause if paused else self.engine.resume)()
+        self.runner.pause(paused)
 
     def stop(self) -> None:
         """Thread-safe: capture stops, the engine drains (no word dropped), then `finished` fires."""
-        self._stop_requested.set()
-        if self.engine is not None:
-            self.engine.stop()
+        self.runner.stop()
+
+    def request_summary(self) -> bool:
+        return self.runner.request_summary()
 
 
 def start_in_thread(worker: QObject, name: str) -> QThread:

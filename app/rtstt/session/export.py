@@ -18,8 +18,10 @@ from rtstt.atomic import write_bytes_atomic
 from rtstt.errors import OutputError
 from rtstt.events import Segment
 from rtstt.session.transcript import Transcript
+from rtstt.timefmt import clock
+from rtstt.vocab import EXPORT_FORMATS
 
-FORMATS = ("srt", "vtt", "txt", "json", "docx")
+FORMATS = EXPORT_FORMATS
 MIN_CUE_S = 0.1  # subtitle players drop cues whose end is not after their start
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -69,14 +71,6 @@ def _speaker(transcript: Transcript, segment: Segment, options: ExportOptions) -
 def _cue_times(segment: Segment) -> tuple[float, float]:
     start = max(0.0, segment.start)
     return start, max(segment.end, start + MIN_CUE_S)
-
-
-def _clock(seconds: float) -> str:
-    """`mm:ss`, or `h:mm:ss` past the first hour: short marks for reading, not for players."""
-    total = int(max(0.0, seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _spoken(transcript: Transcript) -> list[Segment]:
@@ -140,7 +134,7 @@ def _txt(transcript: Transcript, options: ExportOptions) -> bytes:
     for segment in _spoken(transcript):
         parts = []
         if options.timestamps:
-            parts.append(f"[{_clock(segment.start)}]")
+            parts.append(f"[{clock(segment.start)}]")
         speaker = _speaker(transcript, segment, options)
         if speaker:
             parts.append(f"{speaker}:")
@@ -166,10 +160,10 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
         "duration_s": transcript.duration_s,
         "segments": segments,
         "speakers": transcript.speakers() if options.speakers else {},
-        "keywords": [{"phrase": p, "score": sc} for p, sc in transcript.insights.get("keywords", [])],
-        "questions": list(transcript.insights.get("questions", [])),
-        "summary": transcript.insights.get("summary", ""),
-        "action_items": [str(item) for item in transcript.insights.get("action_items", [])],
+        "keywords": [{"phrase": p, "score": sc} for p, sc in transcript.insights.keywords],
+        "questions": [list(q) for q in transcript.insights.questions],
+        "summary": transcript.insights.summary,
+        "action_items": list(transcript.insights.action_items),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -187,16 +181,16 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
     title = _xml_safe(transcript.title.strip()) or "Transcript"
     document.core_properties.title = title
     document.add_heading(title, level=1)
-    summary = transcript.insights.get("summary", "")
+    summary = transcript.insights.summary
     if summary:
         document.add_heading("Summary", level=2)
         document.add_paragraph(_xml_safe(summary))
-    action_items = transcript.insights.get("action_items", [])
+    action_items = transcript.insights.action_items
     if action_items:
         document.add_heading("Action items", level=2)
         for item in action_items:
             document.add_paragraph(_xml_safe(str(item)), style="List Bullet")
-    keywords = transcript.insights.get("keywords", [])
+    keywords = transcript.insights.keywords
     if keywords:
         document.add_heading("Keywords", level=2)
         document.add_paragraph(_xml_safe(", ".join(p for p, _score in keywords)))
@@ -205,7 +199,7 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
     for segment in _spoken(transcript):
         paragraph = document.add_paragraph()
         if options.timestamps:
-            stamp = paragraph.add_run(f"[{_clock(segment.start)}] ")
+            stamp = paragraph.add_run(f"[{clock(segment.start)}] ")
             stamp.font.color.rgb = RGBColor(0x80, 0x80, 0x80)
         speaker = _speaker(transcript, segment, options)
         if speaker:

@@ -13,6 +13,7 @@ from typing import Any
 
 from rtstt.errors import SessionError
 from rtstt.events import Segment
+from rtstt.session.insights import Insights
 
 
 class Transcript:
@@ -29,8 +30,8 @@ class Transcript:
         self.speaker_names: dict[str, str] = {}
         # ids of segments whose text the user corrected: a later re-add (e.g. relabelling) keeps that text.
         self.edited: set[int] = set()
-        # what the downstream stages concluded: {"keywords": [[phrase, score], ...], "questions": [...], "summary": ""}
-        self.insights: dict[str, Any] = {}
+        # what the downstream stages concluded: key phrases, questions, summary, action items
+        self.insights = Insights()
         self._pos: dict[int, int] = {}
         self._max_id = 0
         for segment in segments:
@@ -111,6 +112,14 @@ class Transcript:
             return None
         return self.speaker_names.get(speaker, speaker)
 
+    def talk_time(self) -> dict[str, float]:
+        """Seconds each raw speaker id spoke, in order of first appearance."""
+        talk: dict[str, float] = {}
+        for segment in self.segments:
+            if segment.speaker:
+                talk[segment.speaker] = talk.get(segment.speaker, 0.0) + segment.end - segment.start
+        return talk
+
     def speakers(self) -> dict[str, str]:
         """Raw id -> display name for every speaker present, in order of first appearance."""
         out: dict[str, str] = {}
@@ -144,7 +153,7 @@ class Transcript:
             "segments": [s.to_dict() for s in self.segments],
             "speaker_names": dict(self.speaker_names),
             "edited": sorted(self.edited),
-            "insights": dict(self.insights),
+            "insights": self.insights.to_dict(),
         }
 
     @classmethod
@@ -154,5 +163,5 @@ class Transcript:
             transcript.add(Segment.from_dict(item))
         transcript.speaker_names = {str(k): str(v) for k, v in dict(data.get("speaker_names", {})).items()}
         transcript.edited = {int(i) for i in data.get("edited", ())}
-        transcript.insights = dict(data.get("insights", {}))
+        transcript.insights = Insights.from_dict(data.get("insights"))
         return transcript

@@ -1,0 +1,43 @@
+"""What the commands share: settings from flags, and the output check that runs before any model loads."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rtstt.config import Settings
+from rtstt.errors import OutputError
+from rtstt.vocab import EXPORT_FORMATS
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    from rtstt import config
+
+    settings = config.load()
+    return settings.with_overrides(
+        stt__model=getattr(args, "model", None),
+        stt__device=getattr(args, "stt_device", None),
+        stt__compute_type=getattr(args, "compute_type", None),
+        stt__language=getattr(args, "language", None),
+        stt__threads=getattr(args, "threads", None),
+        stt__beam_size=getattr(args, "beam_size", None),
+        insights__enabled=True if getattr(args, "insights", False) else None,
+        speakers__enabled=True if getattr(args, "speakers", False) else None,
+        summary__enabled=True if getattr(args, "summary", False) else None,
+    )
+
+
+def check_output(path: Path, fmt: str | None) -> str:
+    """Fail before any model loads when the output cannot be written."""
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise OutputError(
+            f"cannot tell the output format of {path}", f"use one of .{', .'.join(EXPORT_FORMATS)} or --format"
+        )
+    parent = path.expanduser().resolve().parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: folder {parent} does not exist", "create it or choose another")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write {path}: folder {parent} is not writable", "choose another folder")
+    return fmt

@@ -1,0 +1,64 @@
+"""What the downstream stages concluded about a session, as one typed record.
+
+It used to be a dict under string keys written from three places; now every writer builds an
+`Insights` and the journal, the window and the exporters read its fields. The journal format is
+unchanged (`{"kind": "insights", "data": {...}}`, the newest value wins per key), so old sessions load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Question = tuple[int, float, str | None, str]
+"""(segment id, start seconds, speaker or None, text)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    keywords: tuple[tuple[str, float], ...] = ()  # the whole session's key phrases, best first
+    questions: tuple[Question, ...] = ()  # in time order
+    summary: str = ""
+    summary_final: bool = False  # the summary written at Stop, over the whole session
+    action_items: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.keywords or self.questions or self.summary or self.action_items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The journal's and JSON export's shape: lists, not tuples."""
+        return {
+            "keywords": [[p, w] for p, w in self.keywords],
+            "questions": [list(q) for q in self.questions],
+            "summary": self.summary,
+            "summary_final": self.summary_final,
+            "action_items": list(self.action_items),
+        }
+
+    def changes(self, other: Insights) -> dict[str, Any]:
+        """The fields of `other` that differ from this record, in journal form."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: v for k, v in theirs.items() if mine[k] != v}
+
+    def merged(self, data: Mapping[str, Any]) -> Insights:
+        """This record with the keys present in `data` (a journal record or an old snapshot) replaced."""
+        updates: dict[str, Any] = {}
+        if "keywords" in data:
+            updates["keywords"] = tuple((str(p), float(w)) for p, w in data["keywords"] or ())
+        if "questions" in data:
+            updates["questions"] = tuple(
+                (int(i), float(s), None if sp is None else str(sp), str(t)) for i, s, sp, t in data["questions"] or ()
+            )
+        if "summary" in data:
+            updates["summary"] = str(data["summary"] or "")
+        if "summary_final" in data:
+            updates["summary_final"] = bool(data["summary_final"])
+        if "action_items" in data:
+            updates["action_items"] = tuple(str(a) for a in data["action_items"] or ())
+        return dataclasses.replace(self, **updates)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Insights:
+        return cls().merged(data or {})

@@ -1,0 +1,141 @@
+"""LiveSession: the one owner of a session's transcript. Engine events in, change events out, commands
+from the faces, exports and the journal reading the very same object."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rtstt.errors import RtsttError, SessionError
+from rtstt.events import Keywords, KeywordScope, Questions, Segment, SpeakerLabels, Summary
+from rtstt.session.insights import Insights
+from rtstt.session.live import (
+    InsightsChanged,
+    LiveSession,
+    SegmentAdded,
+    SegmentsChanged,
+    SpeakersChanged,
+)
+from rtstt.session.store import SessionStore
+
+
+def seg(start: float, text: str) -> Segment:
+    return Segment(start, start + 1.0, text)
+
+
+def journal(session: LiveSession) -> list[dict]:
+    assert session.path is not None
+    return [json.loads(line) for line in (session.path / "journal.jsonl").read_text().splitlines()]
+
+
+def test_finals_are_numbered_journalled_and_announced(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "Standup", {"source": "mic"})
+    changes: list = []
+    session.subscribe(changes.append)
+    first = session.add_final(seg(0.0, "Good morning."))
+    second = session.add_final(seg(1.5, "Let's start."))
+    assert (first.id, second.id) == (1, 2)
+    assert changes == [SegmentAdded(first), SegmentAdded(second)]
+    assert [r["kind"] for r in journal(session)] == ["header", "segment", "segment"]
+    session.close()
+    assert [s.text for s in SessionStore.open(tmp_path, session.id).transcript.segments] == [
+        "Good morning.",
+        "Let's start.",
+    ]
+
+
+def test_labels_edits_and_names_reach_the_export_from_the_same_object(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "Review")
+    changes: list = []
+    session.subscribe(changes.append)
+    a = session.add_final(seg(0.0, "We ship on Friday."))
+    b = session.add_final(seg(2.0, "Sounds good."))
+    session.apply(SpeakerLabels({a.id: "S1", b.id: "S2"}))
+    relabel = [c for c in changes if isinstance(c, SegmentsChanged)][-1]
+    assert [s.speaker for s in relabel.segments] == ["S1", "S2"]
+    assert [c for c in changes if isinstance(c, SpeakersChanged)][-1].talk == {"S1": 1.0, "S2": 1.0}
+
+    edited = session.edit(a.id, "We ship on Monday. ")
+    assert edited.text == "We ship on Monday." and changes[-1] == SegmentsChanged((edited,))
+    session.rename_speaker("S1", "Ana")
+    assert changes[-1] == SpeakersChanged({"S1": "Ana"}, {"S1": 1.0, "S2": 1.0})
+    session.apply(SpeakerLabels({a.id: "S2"}))  # a late relabelling keeps the user's words
+    assert session.get(a.id).text == "We ship on Monday."
+
+    out = session.export(tmp_path / "review.txt", "txt")
+    text = out.read_text()
+    assert "We ship on Monday." in text and "Friday" not in text
+    session.close()
+    reopened = LiveSession.open(tmp_path, session.id)
+    assert reopened.get(a.id).text == "We ship on Monday." and reopened.speaker_name("S1") == "Ana"
+
+
+def test_insights_are_typed_journalled_once_and_survive_a_reopen(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "Planning")
+    changes: list = []
+    session.subscribe(changes.append)
+    session.apply(Keywords((("release plan", 0.8),), KeywordScope.RECENT))  # the faces' business only
+    assert not changes and not session.insights
+    phrases = (("release plan", 0.8), ("mobile app", 0.6))
+    session.apply(Keywords(phrases, KeywordScope.SESSION))
+    session.apply(Keywords(phrases, KeywordScope.SESSION))  # unchanged: no second record
+    session.apply(Questions(((1, 0.0, None, "Who tests it?"),)))
+    session.apply(Summary("We plan the release.", final=True, action_items=("Ana tests on Friday.",)))
+    kinds = [r["kind"] for r in journal(session)]
+    assert kinds.count("insights") == 3
+    assert isinstance(changes[-1], InsightsChanged)
+    expected = Insights(
+        keywords=phrases,
+        questions=((1, 0.0, None, "Who tests it?"),),
+        summary="We plan the release.",
+        summary_final=True,
+        action_items=("Ana tests on Friday.",),
+    )
+    assert session.insights == expected
+    session.close()
+    assert LiveSession.open(tmp_path, session.id).insights == expected
+    data = json.loads(LiveSession.open(tmp_path, session.id).export(tmp_path / "p.json").read_text())
+    assert data["summary"] == "We plan the release." and data["keywords"][0] == {"phrase": "release plan", "score": 0.8}
+
+
+def test_an_in_memory_session_writes_nothing_and_still_exports(tmp_path: Path) -> None:
+    session = LiveSession.start(None, "scratch")
+    session.add_final(seg(0.0, "Nothing is saved."))
+    session.edit(1, "Nothing is saved here.")
+    session.close()
+    assert not session.saved and session.path is None
+    assert "Nothing is saved here." in session.export(tmp_path / "s.srt").read_text()
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.srt"]
+
+
+def test_a_full_disk_is_reported_and_no_word_is_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = LiveSession.start(tmp_path, "disk")
+    problems: list[RtsttError] = []
+    session.on_error = problems.append
+    session.add_final(seg(0.0, "kept"))
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    stored = session.add_final(seg(1.0, "heard while the disk was full"))
+    monkeypatch.undo()
+    assert stored.id == 2 and [s.text for s in session.segments()][-1] == "heard while the disk was full"
+    assert len(problems) == 1 and "No space left" in problems[0].message
+    session.add_final(seg(2.0, "disk is back"))
+    session.close()
+    reopened = SessionStore.open(tmp_path, session.id).transcript.text()
+    assert reopened == "kept heard while the disk was full disk is back"
+
+
+def test_commands_on_unknown_segments_and_closed_sessions_say_what_is_wrong(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "x")
+    with pytest.raises(SessionError, match="no segment 7"):
+        session.edit(7, "text")
+    session.close()
+    session.close()  # idempotent
+    assert session.closed
