@@ -47,9 +47,9 @@ def main() -> int:
         from PySide6.QtGui import QGuiApplication
 
         from rtstt import config
-        from rtstt.cli import bundled_sample
         from rtstt.gui.app import make_app
         from rtstt.gui.main_window import MainWindow
+        from rtstt.resources import bundled_sample
 
         app = make_app()
         settings = config.Settings().with_overrides(
@@ -82,11 +82,11 @@ def main() -> int:
         end_ms = int(args.seconds * 1000)
 
         def wait_for_listening() -> None:  # once the models are loaded (the clock runs), time the shot
-            if window._started_at is None:
+            if window.status_bar.started_at is None:
                 QTimer.singleShot(200, wait_for_listening)
                 return
-            QTimer.singleShot(end_ms - 15000, lambda: [window.rename_speaker(s) for s in ("S1", "S2")])
-            QTimer.singleShot(end_ms - 30000, window.summarize_now)
+            QTimer.singleShot(end_ms - 15000, lambda: [window.controller.rename_speaker(s) for s in ("S1", "S2")])
+            QTimer.singleShot(end_ms - 30000, window.controller.summarize_now)
             QTimer.singleShot(end_ms, shoot)
 
         wait_for_listening()

@@ -23,9 +23,7 @@ from rtstt.pipeline import Engine
 from rtstt.session.journal import SessionInfo
 from rtstt.session.live import LiveSession
 from rtstt.session.store import SessionStore
-from rtstt.vocab import SOURCE_KINDS
-
-SOURCE_LABELS = {"loopback": "System audio", "mic": "Microphone", "mix": "System audio + microphone"}
+from rtstt.vocab import SOURCE_KINDS, SOURCE_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +38,9 @@ class SourceChoice:
     realtime: bool = True
 
     def label(self) -> str:
-        return SOURCE_LABELS.get(self.kind, self.path.name if self.path else "File")
+        if self.kind == "file" and self.path is not None:
+            return self.path.name
+        return SOURCE_LABELS.get(self.kind, self.kind)
 
 
 def open_choice(choice: SourceChoice, settings: Settings) -> AudioSource:

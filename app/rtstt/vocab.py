@@ -37,5 +37,12 @@ COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "float
 
 EXPORT_FORMATS = ("srt", "vtt", "txt", "json", "docx")
 
-SOURCE_KINDS = ("loopback", "mic", "mix", "file")
-"""What a session listens to: system audio, a microphone, both mixed, or a file."""
+SOURCE_LABELS: dict[str, str] = {
+    "loopback": "System audio",
+    "mic": "Microphone",
+    "mix": "System audio + microphone",
+    "file": "File",
+}
+"""What a session listens to (kind -> the name people see): system audio, a microphone, both, a file."""
+
+SOURCE_KINDS = tuple(SOURCE_LABELS)

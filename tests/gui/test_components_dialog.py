@@ -272,7 +272,7 @@ def test_a_feature_without_its_component_offers_the_install(qtbot, store: Compon
     window = MainWindow(config.Settings())
     qtbot.addWidget(window)
     window.show()
-    window.on_event(StageStatus("insights", "needs setup", "insights need KeyBERT (torch is missing)"))
+    window.controller.on_event(StageStatus("insights", "needs setup", "insights need KeyBERT (torch is missing)"))
     action = window.banner.findChild(QPushButton, "bannerAction")
     assert window.banner.isVisible() and action.isVisible() and action.text() == "Install…"
     assert "Keywords and insights" in window.banner.text()
@@ -288,5 +288,5 @@ def test_a_feature_without_its_component_offers_the_install(qtbot, store: Compon
     click(qtbot, action)
     assert opened == ["ComponentsDialog"] and not window.banner.isVisible()
 
-    window.on_event(StageStatus("summary", "loading model"))  # no offer for anything but a missing component
+    window.controller.on_event(StageStatus("summary", "loading model"))  # no offer for anything but a missing component
     assert not window.banner.isVisible()

@@ -15,6 +15,7 @@ from rtstt import config
 from rtstt.events import Final, Partial
 from rtstt.gui.main_window import MainWindow
 from rtstt.session.store import SessionStore
+from rtstt.session.transcript import Transcript
 from rtstt.wer import word_error_rate
 from tests.conftest import FIXTURES, SAMPLES, fixture_meta
 
@@ -41,7 +42,7 @@ def transcribe(qtbot, win: MainWindow, path: Path, timeout_s: float = 90) -> lis
     win.choose_file()
     with qtbot.waitSignal(win.sessionFinished, timeout=int(timeout_s * 1000)):
         qtbot.mouseClick(win.toolbar_button("Start"), Qt.MouseButton.LeftButton)
-        win.worker.event.connect(events.append)
+        win.controller.worker.event.connect(events.append)
     return events
 
 
@@ -60,7 +61,7 @@ def test_start_shows_partials_then_final_text(qtbot, window):
     assert window.status_labels["device"].text() == "CPU"
     # the session is on disk with the same text
     (info,) = SessionStore.list_sessions(window.settings.sessions_path())
-    assert info.closed and info.n_segments == len(window.transcript.segments)
+    assert info.closed and info.n_segments == len(window.session)
 
 
 def test_stop_mid_sentence_keeps_every_word_heard(qtbot, window):
@@ -87,12 +88,14 @@ def test_pause_and_resume(qtbot, window):
     window._ask_open_file = lambda: str(SAMPLES / "sample.flac")
     window.choose_file()
     qtbot.mouseClick(window.toolbar_button("Start"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.worker is not None and window.worker.engine is not None, timeout=60000)
+    runner = window.controller.worker.runner
+    qtbot.waitUntil(lambda: runner.engine is not None, timeout=60000)
     window.pause_action.trigger()
-    assert window.worker.engine.paused
+    assert runner.engine.paused
     assert window.status_labels["state"].text() == "Paused"
+    assert window.toolbar_button("Resume").isEnabled()
     window.pause_action.trigger()
-    assert not window.worker.engine.paused
+    assert not runner.engine.paused
     with qtbot.waitSignal(window.sessionFinished, timeout=30000):
         window.stop()
 
@@ -107,7 +110,7 @@ def test_export_every_format_and_read_it_back(qtbot, window, tmp_path: Path):
     assert " ".join(s.content for s in srt.parse((tmp_path / "out.srt").read_text())) == text
     assert "WEBVTT" in (tmp_path / "out.vtt").read_text()
     assert [s["text"] for s in json.loads((tmp_path / "out.json").read_text())["segments"]] == [
-        s.text for s in window.transcript.segments
+        s.text for s in window.session.segments()
     ]
     assert text.split()[0] in " ".join(p.text for p in docx.Document(str(tmp_path / "out.docx")).paragraphs)
     window.include_timestamps.setChecked(False)
@@ -129,24 +132,43 @@ def test_search_highlights_matches(qtbot, window):
 
 def test_double_click_edits_a_segment_and_the_edit_is_saved(qtbot, window):
     transcribe(qtbot, window, CLIP)
-    first = window.transcript.segments[0]
+    first = window.session.segments()[0]
     window._ask_edit_text = lambda current: "Please call Stella, corrected by hand."
     block = window.view.document().firstBlock()
     pos = window.view.cursorRect(QTextCursor(block)).center()
     pos.setX(pos.x() + 120)
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert "corrected by hand" in window.view.document().firstBlock().text()
-    reopened = SessionStore.open(window.settings.sessions_path(), window.store.id)
+    reopened = SessionStore.open(window.settings.sessions_path(), window.session.id)
     assert reopened.transcript.get(first.id).text == "Please call Stella, corrected by hand."
+
+
+def test_an_edit_is_the_sessions_own_no_second_copy(qtbot, window, tmp_path: Path):
+    """The window sends the edit to the session and renders what the session says: the export and the
+    journal carry the correction, and neither the window nor its controller holds a transcript of its own."""
+    transcribe(qtbot, window, CLIP)
+    first = window.session.segments()[0]
+    window._ask_edit_text = lambda current: "Please call Stella, fixed in the window."
+    window.view.editRequested.emit(first.id)  # what a double-click on the line sends
+    assert "fixed in the window" in window.view.document().firstBlock().text()
+    written = window.session.export(tmp_path / "out.json", "json")
+    assert json.loads(written.read_text())["segments"][0]["text"] == "Please call Stella, fixed in the window."
+    window._ask_save_path = lambda f: str(tmp_path / "menu.txt")
+    window.export_actions["txt"].trigger()
+    assert "fixed in the window" in (tmp_path / "menu.txt").read_text()
+    reopened = SessionStore.open(window.settings.sessions_path(), window.session.id)
+    assert reopened.transcript.get(first.id).text == "Please call Stella, fixed in the window."
+    for owner in (window, window.controller):
+        assert not [name for name, value in vars(owner).items() if isinstance(value, Transcript)], owner
 
 
 def test_a_past_session_reopens(qtbot, window):
     transcribe(qtbot, window, CLIP)
     text = window.view.final_text()
-    session_id = window.store.id
+    session_id = window.session.id
     other = MainWindow(window.settings)
     qtbot.addWidget(other)
-    other.open_session(session_id)
+    other.controller.open_session(session_id)
     assert other.view.final_text() == text
 
 

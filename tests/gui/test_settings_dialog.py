@@ -274,3 +274,17 @@ def test_sections_switch_pages_and_widgets_are_named(qtbot):
     assert str(config.user_dirs().sessions) == field(dialog, "storage.sessions_dir", QLineEdit).placeholderText()
     for name in ("stt.device", "stt.compute_type", "speakers.backend", "summary.quantization", "audio.realtime"):
         field(dialog, name)
+
+
+def test_ranges_and_choices_are_the_ones_validation_uses(qtbot):
+    """The dialog offers exactly what saving accepts: no second copy of a bound or a choice list."""
+    dialog = open_dialog(qtbot)
+    for key, (low, high) in config.BOUNDS.items():
+        spin = dialog.fields.get(key)
+        if spin is None:
+            continue  # not every setting has an editor (vad.speech_pad_ms)
+        assert spin.maximum() == pytest.approx(high), key
+        assert spin.minimum() == pytest.approx(0 if spin.specialValueText() else low), key
+    for key, allowed in config.CHOICES.items():
+        combo = field(dialog, key, QComboBox)
+        assert tuple(combo.itemData(i) for i in range(combo.count())) == allowed, key

@@ -35,7 +35,7 @@ def window(qtbot):
 def test_speakers_are_labelled_shown_and_renamed_everywhere(qtbot, window, tmp_path: Path):
     assert "waiting for speech" in window.speakers.label.text()
     transcribe(qtbot, window, MEETING, timeout_s=180)
-    labels = {s.speaker for s in window.transcript.segments}
+    labels = {s.speaker for s in window.session.segments()}
     assert labels == {"S1", "S2"}
     # the strip lists both with their talk time; the transcript lines carry the chips
     assert set(window.speakers.talk) == {"S1", "S2"} and all(t > 5 for t in window.speakers.talk.values())
@@ -46,7 +46,7 @@ def test_speakers_are_labelled_shown_and_renamed_everywhere(qtbot, window, tmp_p
     window.speakers.label.linkActivated.emit("speaker:S2")
     assert "Alice  " in window.view.toPlainText() and "S2  " not in window.view.toPlainText()
     assert "Alice" in window.speakers.label.text()
-    reopened = SessionStore.open(window.settings.sessions_path(), window.store.id)
+    reopened = SessionStore.open(window.settings.sessions_path(), window.session.id)
     assert reopened.transcript.speakers()["S2"] == "Alice"
     window._ask_save_path = lambda f: str(tmp_path / "m.srt")
     window.export_actions["srt"].trigger()
@@ -55,7 +55,7 @@ def test_speakers_are_labelled_shown_and_renamed_everywhere(qtbot, window, tmp_p
     # a reopened session shows the names it was given
     other = MainWindow(window.settings)
     qtbot.addWidget(other)
-    other.open_session(window.store.id)
+    other.controller.open_session(window.session.id)
     assert "Alice  " in other.view.toPlainText()
     assert set(other.speakers.talk) == {"S1", "S2"} and "Alice" in other.speakers.label.text()
 
@@ -69,7 +69,7 @@ def test_summary_panel_updates_on_demand_and_ends_with_action_items(qtbot, windo
     window._ask_open_file = lambda: str(MEETING)
     window.choose_file()
     qtbot.mouseClick(window.toolbar_button("Start"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.summary.now.isEnabled() and len(window.transcript.segments) >= 4, timeout=120000)
+    qtbot.waitUntil(lambda: window.summary.now.isEnabled() and len(window.session) >= 4, timeout=120000)
     qtbot.mouseClick(window.summary.now, Qt.MouseButton.LeftButton)  # "Summarize now"
     qtbot.waitUntil(lambda: bool(window.summary.text), timeout=60000)
     assert "Summary so far" in window.summary.body.toPlainText()

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from rtstt import __version__
+from rtstt.resources import bundled_sample, resources_dir
 
 SMOKE_TIMEOUT_S = 60
-
-
-def resources_dir() -> Path:
-    """`resources/` beside the source tree, or inside a PyInstaller bundle."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[3]))
-    return base / "resources"
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -48,8 +42,6 @@ def run_window(smoke_test: bool = False) -> int:
 
 def _smoke(app: QApplication, window) -> int:
     """Open the window, transcribe a few seconds of the bundled sample in real time, stop, close."""
-    from rtstt.cli import bundled_sample
-
     result = {"finals": 0}
     window.file_path = bundled_sample()
     window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
@@ -63,7 +55,7 @@ def _smoke(app: QApplication, window) -> int:
     window.sessionFinished.connect(lambda _ended: (window.close(), app.quit()))
     window.finalAdded.connect(on_event)  # GUI thread: stopping touches widgets
     window.start()
-    if window.worker is None:
+    if not window.running:  # it could not start: the banner says why
         return 1
     QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, window.stop)
     app.exec()

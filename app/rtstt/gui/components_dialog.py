@@ -9,10 +9,9 @@ so a failure or a cancel leaves the installed state as it was and this dialog ne
 
 from __future__ import annotations
 
-import logging
 import threading
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +28,7 @@ from rtstt.components.catalog import FEATURES
 from rtstt.components.index import WheelSource
 from rtstt.components.store import Cancelled, ComponentStore, Plan
 from rtstt.errors import ComponentError, RtsttError
+from rtstt.gui.jobs import Job, run_in_thread
 from rtstt.gui.widgets import (
     BAR_MAX,
     ERROR_STYLE,
@@ -41,8 +41,6 @@ from rtstt.gui.widgets import (
     set_fraction,
 )
 
-log = logging.getLogger(__name__)
-
 STATES = {"installed": "Installed", "outdated": "Needs update", "not installed": "Not installed"}
 ACTIONS = {"installed": "Remove", "outdated": "Update", "not installed": "Install"}
 
@@ -52,15 +50,13 @@ def _mb(done: int, total: int) -> str:
     return f"{done / 1e6:.{digits}f} / {total / 1e6:.{digits}f} MB"
 
 
-class _Job(QObject):
-    """One plan + apply on a worker thread; the outcome comes back to the GUI thread as queued signals."""
+class _Job(Job):
+    """One plan + apply on a worker thread."""
 
     planned = Signal(object)  # the Plan, once its wheels are resolved
     progress = Signal(object, object, str)  # done, total (Python ints: downloads pass 2**31), what
     succeeded = Signal()
     cancelled = Signal()
-    failed = Signal(object)  # an RtsttError
-    finished = Signal()
 
     def __init__(
         self,
@@ -70,11 +66,10 @@ class _Job(QObject):
         sources: list[WheelSource],
         cancel: threading.Event,
     ) -> None:
-        super().__init__()
+        super().__init__(unexpected=ComponentError)
         self.store, self.add, self.drop, self.sources, self.cancel = store, add, drop, sources, cancel
 
-    @Slot()
-    def run(self) -> None:
+    def work(self) -> None:
         try:
             # A removal resolves nothing (the store drops files in place); an install asks the sources.
             plan = self.store.plan(add=self.add, drop=self.drop, sources=self.sources)
@@ -84,15 +79,8 @@ class _Job(QObject):
             self.store.apply(plan, progress=self.progress.emit, cancel=self.cancel)
         except Cancelled:
             self.cancelled.emit()
-        except RtsttError as exc:
-            self.failed.emit(exc)
-        except Exception as exc:  # an unexpected library error must reach the user, not vanish with the thread
-            log.exception("component change failed")
-            self.failed.emit(ComponentError(f"unexpected error: {exc}", "see the log for details"))
         else:
             self.succeeded.emit()
-        finally:
-            self.finished.emit()
 
 
 class ComponentsDialog(QDialog):
@@ -221,22 +209,15 @@ class ComponentsDialog(QDialog):
     def _start(self, name: str, add: list[str], drop: list[str]) -> None:
         self._job_feature = name
         self._cancel = threading.Event()
-        thread = QThread()
-        thread.setObjectName(f"components-{name}")
         job = _Job(self.store, add, drop, self.sources, self._cancel)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
         job.planned.connect(self._on_planned)
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_succeeded)
         job.cancelled.connect(self._on_cancelled)
         job.failed.connect(self._on_failed)
-        # Direct: the thread ends the moment the job is done, before any queued GUI slot runs.
-        job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._job = thread, job
+        self._job = job
+        self._thread = run_in_thread(job, f"components-{name}", self._on_thread_finished)
         self._update_buttons()
-        thread.start()
 
     @Slot(object)
     def _on_planned(self, plan: Plan) -> None:

@@ -12,26 +12,22 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QMessageBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from rtstt.errors import RtsttError
-from rtstt.gui.widgets import make_button
+from rtstt.gui.widgets import ERROR_STYLE, error_text, make_button, make_status_label, make_table
 from rtstt.session.store import SessionInfo, SessionStore
 
 COLUMNS = ("Title", "Date", "Duration", "Segments", "State")
 STATE_COL = 4
-_ERROR_STYLE = "color: #c62828;"
 
 
 def format_duration(seconds: float) -> str:
@@ -63,23 +59,12 @@ class SessionHistoryDialog(QDialog):
         self.setWindowTitle("Session history")
         self.resize(760, 420)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("sessions")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = make_table(COLUMNS, "sessions")
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda _row, _col: self._open())
 
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = make_status_label()
 
         self.open_button = make_button("Open", "open", self._open)
         self.rename_button = make_button("Rename…", "rename", self._rename)
@@ -154,11 +139,11 @@ class SessionHistoryDialog(QDialog):
         self.recover_button.setEnabled(bool(self._interrupted))
 
     def _show(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet(_ERROR_STYLE if error else "")
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
         self.status.setText(text)
 
     def _show_error(self, exc: RtsttError) -> None:
-        self._show(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, error=True)
+        self._show(error_text(exc), error=True)
 
     # ------------------------------------------------------------------ questions (overridable for tests)
 

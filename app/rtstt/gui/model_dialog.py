@@ -12,22 +12,20 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from rtstt.errors import ModelDownloadError, RtsttError
+from rtstt.gui.jobs import Job, run_in_thread
 from rtstt.gui.widgets import (
     BAR_MAX,
     ERROR_STYLE,
@@ -36,6 +34,7 @@ from rtstt.gui.widgets import (
     make_button,
     make_progress_bar,
     make_status_label,
+    make_table,
     set_bar,
     set_fraction,
 )
@@ -46,27 +45,18 @@ STATUS_COL = 2
 _SOURCES = {"app": "app", "repo": "models folder", "package": "package", "hf-cache": "HF cache", "folder": "folder"}
 
 
-class _Job(QObject):
-    """One manager call on a worker thread; its outcome comes back to the GUI thread as queued signals."""
+class _Job(Job):
+    """One manager call (download or import) on a worker thread."""
 
     progress = Signal(object, object)  # bytes done, bytes total (Python ints: models pass 2**31 bytes)
     succeeded = Signal(object)  # the model's Path
-    failed = Signal(object)  # an RtsttError
 
     def __init__(self, fn: Callable[[ProgressFn], Path]) -> None:
-        super().__init__()
+        super().__init__(unexpected=ModelDownloadError)
         self._fn = fn
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._fn(self.progress.emit)
-        except RtsttError as exc:
-            self.failed.emit(exc)
-        except Exception as exc:  # an unexpected library error must reach the user, not vanish with the thread
-            self.failed.emit(ModelDownloadError(f"unexpected error: {exc}", "see the log for details"))
-        else:
-            self.succeeded.emit(result)
+    def work(self) -> None:
+        self.succeeded.emit(self._fn(self.progress.emit))
 
 
 class ModelManagerDialog(QDialog):
@@ -85,16 +75,8 @@ class ModelManagerDialog(QDialog):
         self.setWindowTitle("Speech models")
         self.resize(820, 420)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("models")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = make_table(COLUMNS, "models")
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.progress = make_progress_bar()
@@ -252,20 +234,13 @@ class ModelManagerDialog(QDialog):
 
     def _start(self, name: str, fn: Callable[[ProgressFn], Path]) -> None:
         self._job_name = name
-        thread = QThread()
         job = _Job(fn)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_succeeded)
         job.failed.connect(self._on_failed)
-        # Direct: the thread must end even while the GUI thread is blocked in wait() (see _stop).
-        job.succeeded.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._job = thread, job
+        self._job = job
+        self._thread = run_in_thread(job, f"model-{name}", self._on_thread_finished)
         self._update_buttons()
-        thread.start()
 
     @Slot(object, object)
     def _on_progress(self, done: int, total: int) -> None:

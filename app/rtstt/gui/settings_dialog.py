@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -35,30 +35,10 @@ from PySide6.QtWidgets import (
 from rtstt import config, secrets
 from rtstt.config import Settings
 from rtstt.errors import RtsttError, SettingsError
+from rtstt.vocab import LANGUAGES, SOURCE_LABELS
 
 Items = Sequence[tuple[str, Any]]  # (shown label, stored value)
 
-LANGUAGES = {
-    "auto": "detect automatically",
-    "en": "English",
-    "de": "German",
-    "fr": "French",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "pl": "Polish",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "tr": "Turkish",
-    "sv": "Swedish",
-    "ar": "Arabic",
-    "hi": "Hindi",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "zh": "Chinese",
-}
-COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16", "bfloat16", "float32")
 SUMMARY_HINT = "SmolLM2-135M-Instruct (offline default); on a GPU e.g. Qwen2.5-7B-Instruct in 8-bit"
 TOKEN_MASK = "\u2022" * 8  # stands in for a stored token; the real one is never read into the field
 TOKEN_KEY = "speakers.hf_token"
@@ -68,23 +48,28 @@ NOTE_STYLE = "color: gray;"
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One editor. kind: check | int | float | choice | editable | text | folder."""
+    """One editor. kind: check | int | float | choice | editable | text | folder.
+
+    The range of a number and the values of a choice come from `config.BOUNDS` and `config.CHOICES`, the
+    tables validation reads, so the dialog cannot offer what saving would refuse."""
 
     key: str  # "section.name" in Settings, also the widget's objectName
     label: str
     kind: str
-    items: Items = ()
-    low: float = 0
-    high: float = 0
+    items: Items = ()  # an editable combo's suggestions
+    labels: dict[str, str] = field(default_factory=dict)  # shown text of a choice's values (default: the value)
     step: float = 1
     suffix: str = ""
-    special: str = ""  # shown instead of the minimum value ("all cores" for 0 threads)
+    special: str = ""  # shown for 0, which then means "automatic" or "no limit" ("all cores" for 0 threads)
     placeholder: str = ""
     tip: str = ""
 
+    def choices(self) -> Items:
+        return [(self.labels.get(v, v), v) for v in config.CHOICES[self.key]]
 
-def _pairs(*values: str) -> Items:
-    return [(v, v) for v in values]
+    def bounds(self) -> tuple[float, float]:
+        low, high = config.BOUNDS[self.key]
+        return (0 if self.special else low), high  # 0 is allowed beside the range when it has a meaning
 
 
 class SettingsDialog(QDialog):
@@ -137,21 +122,12 @@ class SettingsDialog(QDialog):
     def _pages(self) -> list[tuple[str, list[Field]]]:
         mics, loopbacks = self._device_items()
         folder_tip = "leave empty for the default"
+        automatic = {"auto": "Automatic"}
         return [
             (
                 "Audio",
                 [
-                    Field(
-                        "audio.source",
-                        "Source",
-                        "choice",
-                        [
-                            ("System audio", "loopback"),
-                            ("Microphone", "mic"),
-                            ("System audio + microphone", "mix"),
-                            ("File", "file"),
-                        ],
-                    ),
+                    Field("audio.source", "Source", "choice", labels=SOURCE_LABELS),
                     Field("audio.device", "Microphone", "editable", mics, tip="a device id from `rtstt devices`"),
                     Field("audio.loopback_device", "System-audio device", "editable", loopbacks),
                     Field("audio.realtime", "Replay files in real time", "check"),
@@ -169,45 +145,29 @@ class SettingsDialog(QDialog):
                         tip="a model name or the folder of a faster-whisper model",
                     ),
                     Field("stt.language", "Language", "editable", [(f"{c} — {n}", c) for c, n in LANGUAGES.items()]),
-                    Field(
-                        "stt.device", "Device", "choice", [("Automatic", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda")]
-                    ),
-                    Field(
-                        "stt.compute_type", "Compute type", "choice", [("Automatic", "auto"), *_pairs(*COMPUTE_TYPES)]
-                    ),
-                    Field("stt.threads", "CPU threads", "int", low=0, high=256, special="all cores"),
-                    Field("stt.beam_size", "Beam size", "int", low=1, high=10, tip="1 is fastest; 5 is more accurate"),
+                    Field("stt.device", "Device", "choice", labels={**automatic, "cpu": "CPU", "cuda": "CUDA GPU"}),
+                    Field("stt.compute_type", "Compute type", "choice", labels=automatic),
+                    Field("stt.threads", "CPU threads", "int", special="all cores"),
+                    Field("stt.beam_size", "Beam size", "int", tip="1 is fastest; 5 is more accurate"),
                     Field(
                         "stt.partial_interval_s",
                         "Partial refresh",
                         "float",
-                        low=0.05,
-                        high=10,
                         step=0.05,
                         suffix=" s",
                         tip="how often the tentative text refreshes while someone speaks",
                     ),
-                    Field("vad.threshold", "Speech threshold", "float", low=0.05, high=0.95, step=0.05),
-                    Field(
-                        "vad.min_silence_ms",
-                        "Pause that ends a phrase",
-                        "int",
-                        low=50,
-                        high=5000,
-                        step=50,
-                        suffix=" ms",
-                    ),
+                    Field("vad.threshold", "Speech threshold", "float", step=0.05),
+                    Field("vad.min_silence_ms", "Pause that ends a phrase", "int", step=50, suffix=" ms"),
                 ],
             ),
             (
                 "Speakers",
                 [
                     Field("speakers.enabled", "Tell speakers apart", "check"),
-                    Field(
-                        "speakers.backend", "Backend", "choice", [("GE2E (offline)", "ge2e"), ("pyannote", "pyannote")]
-                    ),
-                    Field("speakers.threshold", "Same-speaker similarity", "float", low=0.1, high=0.99, step=0.01),
-                    Field("speakers.max_speakers", "Maximum speakers", "int", low=0, high=32, special="no limit"),
+                    Field("speakers.backend", "Backend", "choice", labels={"ge2e": "GE2E (offline)"}),
+                    Field("speakers.threshold", "Same-speaker similarity", "float", step=0.01),
+                    Field("speakers.max_speakers", "Maximum speakers", "int", special="no limit"),
                     Field("speakers.pyannote_model", "pyannote model folder", "folder", placeholder=folder_tip),
                 ],
             ),
@@ -215,11 +175,9 @@ class SettingsDialog(QDialog):
                 "Insights",
                 [
                     Field("insights.enabled", "Show keywords", "check"),
-                    Field(
-                        "insights.window_minutes", "Recent window", "float", low=0.5, high=60, step=0.5, suffix=" min"
-                    ),
-                    Field("insights.top_n", "Keywords shown", "int", low=1, high=50),
-                    Field("insights.interval_s", "Update every", "float", low=1, high=600, suffix=" s"),
+                    Field("insights.window_minutes", "Recent window", "float", step=0.5, suffix=" min"),
+                    Field("insights.top_n", "Keywords shown", "int"),
+                    Field("insights.interval_s", "Update every", "float", suffix=" s"),
                 ],
             ),
             (
@@ -237,10 +195,10 @@ class SettingsDialog(QDialog):
                         "summary.quantization",
                         "Quantization",
                         "choice",
-                        [("Automatic", "auto"), ("8-bit", "8bit"), ("4-bit", "4bit"), ("None", "none")],
+                        labels={**automatic, "8bit": "8-bit", "4bit": "4-bit", "none": "None"},
                         tip="8-bit and 4-bit need a CUDA GPU and bitsandbytes",
                     ),
-                    Field("summary.interval_s", "Update every", "float", low=10, high=3600, step=10, suffix=" s"),
+                    Field("summary.interval_s", "Update every", "float", step=10, suffix=" s"),
                 ],
             ),
             (
@@ -261,17 +219,9 @@ class SettingsDialog(QDialog):
                         "appearance.theme",
                         "Theme",
                         "choice",
-                        [("System", "system"), ("Light", "light"), ("Dark", "dark")],
+                        labels={"system": "System", "light": "Light", "dark": "Dark"},
                     ),
-                    Field(
-                        "appearance.font_size",
-                        "Transcript font size",
-                        "int",
-                        low=0,
-                        high=48,
-                        suffix=" pt",
-                        special="system",
-                    ),
+                    Field("appearance.font_size", "Transcript font size", "int", suffix=" pt", special="system"),
                 ],
             ),
         ]
@@ -330,14 +280,14 @@ class SettingsDialog(QDialog):
             return QCheckBox()
         if f.kind in ("int", "float"):
             spin = QSpinBox() if f.kind == "int" else QDoubleSpinBox(decimals=2)
-            spin.setRange(f.low, f.high)
+            spin.setRange(*f.bounds())
             spin.setSingleStep(f.step)
             spin.setSuffix(f.suffix)
             spin.setSpecialValueText(f.special)
             return spin
         if f.kind in ("choice", "editable"):
             combo = QComboBox(editable=f.kind == "editable")
-            for label, value in f.items:
+            for label, value in f.choices() if f.kind == "choice" else f.items:
                 combo.addItem(label, value)
             if combo.isEditable():
                 combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)

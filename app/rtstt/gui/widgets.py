@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget
 
 from rtstt.errors import RtsttError
 
@@ -18,6 +18,19 @@ def make_button(text: str, name: str, slot: Callable[[], Any]) -> QPushButton:
     button.setAutoDefault(False)
     button.clicked.connect(slot)
     return button
+
+
+def make_table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    """A read-only table of whole rows, one selectable at a time, sized to its contents: the dialogs' lists."""
+    table = QTableWidget(0, len(columns))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(columns)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
 
 
 # ---- the progress bar and status line under a dialog's long job (model downloads, components) ----------

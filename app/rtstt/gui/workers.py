@@ -1,16 +1,16 @@
 """The engine's QThread worker: a thin Qt shell over `rtstt.runner.Runner`.
 
 The GUI thread only renders: model loading, capture, VAD and Whisper run on the worker's thread, the
-stages on their own. Engine events and session changes are immutable, so they cross threads unchanged
-as `object` signal arguments (queued into the GUI thread). The runner, not the window, owns the model
-cache, the source assembly and the session.
+stages on their own. Engine events are immutable, so they cross threads unchanged as `object` signal
+arguments (queued into the GUI thread); the controller starts it with `jobs.run_in_thread`. The
+runner, not the window, owns the model cache, the source assembly and the session.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from rtstt.config import Settings
 from rtstt.errors import RtsttError
@@ -25,7 +25,6 @@ class EngineWorker(QObject):
     """Runs one session on its QThread: prepare (model, source, stages), then transcribe until stop."""
 
     event = Signal(object)  # every engine event, EngineReady included
-    change = Signal(object)  # every session change (SegmentAdded, SegmentsChanged, SpeakersChanged, ...)
     status = Signal(str)  # "loading model", "listening"
     failed = Signal(object)  # EngineError that stopped the stream before it ran
     finished = Signal(object)  # StreamEnded, or None when it never started
@@ -36,10 +35,9 @@ class EngineWorker(QObject):
         self.runner.subscribe(self.event.emit)
 
     def open_session(self) -> LiveSession:
-        """Open the session on the calling (GUI) thread, so the window can show it and its errors at once."""
-        session = self.runner.open_session()
-        session.subscribe(self.change.emit)
-        return session
+        """Open the session on the calling (GUI) thread, so the window can show it and its errors at once.
+        The window subscribes to the session itself: its changes outlive this worker (edits after Stop)."""
+        return self.runner.open_session()
 
     @Slot()
     def run(self) -> None:
@@ -66,15 +64,3 @@ class EngineWorker(QObject):
 
     def request_summary(self) -> bool:
         return self.runner.request_summary()
-
-
-def start_in_thread(worker: QObject, name: str) -> QThread:
-    """Move `worker` to a new QThread whose start runs `worker.run`; the thread ends with `finished`."""
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    # Direct: quit from the worker's own thread the moment it is done, before any queued GUI slot runs.
-    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.start()
-    return thread

@@ -14,16 +14,18 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen, QShowEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QColor, QFont, QPalette, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rtstt.events import Metric
+from rtstt.gui.panels.level_meter import LEVEL_FLOOR_DBFS, WARN, LevelMeter
+from rtstt.gui.panels.series import Series
 from rtstt.gui.theme import DARK, LIGHT, Colors
+from rtstt.metrics import nearest_rank
 
 WINDOW_S = 600.0  # how much history the buffers keep
 REDRAW_MS = 250  # at most ~4 redraws a second
-LEVEL_FLOOR_DBFS = -60.0  # the meter's left end; quieter reads as silence
 LEVEL_HISTORY_S = 30.0  # the level line shows the last half minute
 LEVEL_PEAK_S = 1.5  # the meter's peak tick holds the loudest block of this long
 BACKLOG_WARN_S = 2.0
@@ -32,142 +34,14 @@ BACKLOG_WARN_S = 2.0
 CAPACITY = {"level_dbfs": 6600, "latency_s": 2000}
 DEFAULT_CAPACITY = 900  # resources and backlog: one point a second
 
-# Colours the theme does not name: a calm second series colour and a warning colour.
+# A colour the theme does not name: a calm second series (the warning colour is the level meter's).
 _SECOND = {False: "#c27c1e", True: "#e0a458"}
-_WARN = "#d9480f"
-
-
-class _Series:
-    """Append-only (x, y) points in a bounded window: the last `window_s` of x, at most `capacity` points.
-
-    Stored in arrays twice the capacity; appends are O(1) and the live points are one contiguous slice,
-    compacted to the front when the end is reached.
-    """
-
-    __slots__ = ("_end", "_start", "_x", "_y", "capacity", "window_s")
-
-    def __init__(self, capacity: int, window_s: float) -> None:
-        self.capacity = max(1, int(capacity))
-        self.window_s = float(window_s)
-        self._x = np.empty(2 * self.capacity, dtype=np.float64)
-        self._y = np.empty(2 * self.capacity, dtype=np.float64)
-        self._start = 0
-        self._end = 0
-
-    def __len__(self) -> int:
-        return self._end - self._start
-
-    def append(self, x: float, y: float) -> np.ndarray | None:
-        """Add a point; return the y values it pushed out of the window (or None)."""
-        if self._end == len(self._x):
-            n = self._end - self._start
-            self._x[:n] = self._x[self._start : self._end]
-            self._y[:n] = self._y[self._start : self._end]
-            self._start, self._end = 0, n
-        self._x[self._end] = x
-        self._y[self._end] = y
-        self._end += 1
-        start = max(self._start, self._end - self.capacity)
-        cutoff = x - self.window_s
-        while start < self._end - 1 and self._x[start] < cutoff:
-            start += 1
-        if start == self._start:
-            return None
-        evicted = self._y[self._start : start].copy()
-        self._start = start
-        return evicted
-
-    @property
-    def xs(self) -> np.ndarray:
-        """A view of the live x values (valid until the next append)."""
-        return self._x[self._start : self._end]
-
-    @property
-    def ys(self) -> np.ndarray:
-        return self._y[self._start : self._end]
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the live points, safe to hand to a plot item."""
-        return self.xs.copy(), self.ys.copy()
-
-    def last(self) -> float:
-        return float(self._y[self._end - 1]) if self._end > self._start else math.nan
-
-    def clear(self) -> None:
-        self._start = self._end = 0
-
-
-def _nearest_rank(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of a sorted list, as `rtstt.metrics.LatencyTracker` computes it."""
-    if not ordered:
-        return math.nan
-    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def _fmt_s(value: float) -> str:
     if not math.isfinite(value):
         return "–"
     return f"{value:.2f} s" if abs(value) < 10 else f"{value:.1f} s"
-
-
-class LevelMeter(QWidget):
-    """A flat horizontal bar from -60 to 0 dBFS with a short peak-hold tick; turns warm near clipping."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._level = math.nan
-        self._peak = math.nan
-        self._track = QColor("#dde1e7")
-        self._fill = QColor("#2f6fde")
-        self._tick = QColor("#8a93a3")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(10)
-        self.setToolTip("Input level, -60 to 0 dBFS")
-
-    def sizeHint(self) -> QSize:
-        return QSize(120, 10)
-
-    def level(self) -> float:
-        return self._level
-
-    def peak(self) -> float:
-        return self._peak
-
-    def set_level(self, dbfs: float, peak: float | None = None) -> None:
-        self._level = float(dbfs)
-        self._peak = float(dbfs if peak is None else peak)
-        self.update()
-
-    def set_colors(self, track: str, fill: str, tick: str) -> None:
-        self._track, self._fill, self._tick = QColor(track), QColor(fill), QColor(tick)
-        self.update()
-
-    @staticmethod
-    def fraction(dbfs: float) -> float:
-        """Where a level sits on the bar, 0..1 (NaN and anything below the floor are 0)."""
-        if not math.isfinite(dbfs):
-            return 0.0
-        return min(1.0, max(0.0, (dbfs - LEVEL_FLOOR_DBFS) / -LEVEL_FLOOR_DBFS))
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        radius = min(3.0, rect.height() / 2)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._track)
-        painter.drawRoundedRect(rect, radius, radius)
-        frac = self.fraction(self._level)
-        if frac > 0:
-            fill = QColor(_WARN) if self._level > -3.0 else self._fill
-            painter.setBrush(fill)
-            painter.drawRoundedRect(QRectF(rect.left(), rect.top(), rect.width() * frac, rect.height()), radius, radius)
-        peak = self.fraction(self._peak)
-        if peak > 0:
-            x = rect.left() + rect.width() * peak
-            painter.setPen(QPen(self._tick, 2))
-            painter.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
-        painter.end()
 
 
 class PlotsPanel(QWidget):
@@ -190,8 +64,8 @@ class PlotsPanel(QWidget):
         self.window_s = float(window_s)
         self.redraw_count = 0
         self._dark = dark
-        self._series: dict[str, _Series] = {}
-        self._lat_p50 = _Series(CAPACITY["latency_s"], self.window_s)  # running p50 at each latency point
+        self._series: dict[str, Series] = {}
+        self._lat_p50 = Series(CAPACITY["latency_s"], self.window_s)  # running p50 at each latency point
         self._lat_sorted: list[float] = []
         self._dirty: set[str] = set()
         self._plots: list[pg.PlotWidget] = []
@@ -317,7 +191,7 @@ class PlotsPanel(QWidget):
         name = metric.name
         series = self._series.get(name)
         if series is None:
-            series = self._series[name] = _Series(CAPACITY.get(name, DEFAULT_CAPACITY), self.window_s)
+            series = self._series[name] = Series(CAPACITY.get(name, DEFAULT_CAPACITY), self.window_s)
         evicted = series.append(at, value)
         if name == "latency_s":
             if evicted is not None:
@@ -374,13 +248,10 @@ class PlotsPanel(QWidget):
 
     def p50(self) -> float:
         """Median of the buffered latencies (nearest rank, as the engine's stats); NaN when none."""
-        return _nearest_rank(self._lat_sorted, 50)
+        return nearest_rank(self._lat_sorted, 50)
 
     def p95(self) -> float:
-        return _nearest_rank(self._lat_sorted, 95)
-
-    def latency_text(self) -> str:
-        return self.latency_label.text()
+        return nearest_rank(self._lat_sorted, 95)
 
     def curve(self, name: str) -> pg.PlotDataItem | None:
         """The plot item drawing a metric ("latency_s", "latency_p50", "rss_mb", "vram_used_mb",
@@ -455,7 +326,7 @@ class PlotsPanel(QWidget):
     def _style_backlog_label(self) -> None:
         c = self._colors()
         last = self._series["backlog_s"].last() if "backlog_s" in self._series else math.nan
-        color = _WARN if math.isfinite(last) and last > BACKLOG_WARN_S else c.text
+        color = WARN if math.isfinite(last) and last > BACKLOG_WARN_S else c.text
         self.backlog_label.setStyleSheet(f"color: {color};")
 
     # ---- drawing ----

@@ -12,15 +12,10 @@ from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTex
 from PySide6.QtWidgets import QPushButton, QTextEdit
 
 from rtstt.events import Segment
+from rtstt.timefmt import clock
 
 PARTIAL = -2
 EMPTY = -1
-
-
-def clock(seconds: float) -> str:
-    m, s = divmod(int(max(0.0, seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class TranscriptView(QTextEdit):
