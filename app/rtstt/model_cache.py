@@ -37,10 +37,6 @@ class ModelCache:
                     self._slots[slot] = key
             return self._models[key]  # type: ignore[return-value]
 
-    def clear(self) -> None:
-        with self._lock:
-            self._models.clear()
-            self._slots.clear()
 
 
 MODELS = ModelCache()

@@ -108,11 +108,8 @@ class LiveSession:
 
     @property
     def transcript(self) -> Transcript:
-        """The transcript itself, for readers on the thread that owns the session or under `locked()`."""
+        """The transcript itself, for readers on the thread that owns the session (others: the copies below)."""
         return self._store.transcript
-
-    def locked(self):
-        return self._lock
 
     # -- reads (thread-safe copies) -----------------------------------------------------------------
 
