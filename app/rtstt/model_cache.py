@@ -38,7 +38,6 @@ class ModelCache:
             return self._models[key]  # type: ignore[return-value]
 
 
-
 MODELS = ModelCache()
 
 
