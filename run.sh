@@ -96,7 +96,7 @@ test)
     ;;
 bench)
     setup test,build
-    "$VENV/bin/python" benchmarks/live_latency.py "$@"
+    "$VENV/bin/python" benchmarks/live_latency.py --set all "$@"
     "$VENV/bin/python" benchmarks/live_latency.py --all-stages
     "$VENV/bin/python" benchmarks/diarization.py
     exec "$VENV/bin/python" benchmarks/ui_responsiveness.py

@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 
 from rtstt.events import Final, Partial, Word
-from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber, _drop_hallucinated
+from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber, _break_after, _drop_hallucinated
 from rtstt.stt.whisper import Hypothesis, HypWord
 from rtstt.vad import VadEvent, VadEventKind
 
@@ -94,12 +94,38 @@ def test_every_word_is_final_exactly_once_and_in_order():
 
 
 def test_sentences_become_final_before_the_speaker_pauses():
-    _, events = run_stream(ScriptedBackend())
+    _, events = run_stream(ScriptedBackend(), PolicyConfig(max_hold_s=0))  # breaks at sentence ends only
     first = finals(events)[0]
     assert first.segment.text == "one two three four five."
     # final while "six seven ..." is still being spoken, well before the pause at ~5.8 s
     assert first.emitted_at < word_times(7)[1]
     assert first.latency_s < 1.0
+
+
+def test_continuous_speech_becomes_final_word_by_word_not_at_the_pause():
+    """No sentence end for 12 words: every word is final within about a second of being spoken."""
+    global SCRIPT
+    saved, SCRIPT = SCRIPT, [t.rstrip(".") for t in SCRIPT]
+    try:
+        _, events = run_stream(ScriptedBackend())
+    finally:
+        SCRIPT = saved
+    words = [(f.emitted_at, wd) for f in finals(events) for wd in f.segment.words]
+    assert [wd.text.strip() for _, wd in words] == [t.rstrip(".") for t in SCRIPT]  # none dropped or doubled
+    speech_end = word_times(len(SCRIPT) - 1)[1]
+    spoken_before_pause = [at - wd.end for at, wd in words if wd.end < speech_end - 1.0]
+    assert spoken_before_pause and max(spoken_before_pause) < 1.2
+    assert len(finals(events)) < len(SCRIPT)  # lines, not one word each
+
+
+def test_a_clause_or_a_dip_between_words_ends_a_line_once_it_is_long_enough():
+    cfg = PolicyConfig(clause_min_words=3, dip_s=0.2)
+    said = [w(" so", 0.0, 0.2), w(" we", 0.2, 0.4), w(" agreed,", 0.4, 0.8), w(" and", 0.8, 1.0)]
+    assert _break_after(said, cfg) == 3
+    assert _break_after([w(" yes,", 0.0, 0.3), w(" we", 0.3, 0.5), w(" did", 0.5, 0.7)], cfg) == 0  # too short
+    dip = [w(" the", 0.0, 0.2), w(" new", 0.2, 0.4), w(" release", 0.4, 0.8), w(" went", 1.1, 1.3)]
+    assert _break_after(dip, cfg) == 3
+    assert _break_after([w(" it", 0.0, 0.2), w(" works.", 0.2, 0.5), w(" ok", 0.5, 0.7)], cfg) == 2
 
 
 def test_partials_show_the_words_as_they_are_spoken():
@@ -194,3 +220,37 @@ def test_a_word_repeated_in_a_sliver_within_one_pass_is_dropped():
     assert [w.text for w in _drop_hallucinated(words, [])] == [" Sure.", " The"]
     real = [Word(1.0, 1.3, " no,"), Word(1.4, 1.7, " no.")]
     assert _drop_hallucinated(real, []) == real
+
+
+def test_the_next_utterance_is_decoded_with_the_last_ones_tail_as_context():
+    """A short pause splits "ask" from "not": "not" is decoded after the audio and words of "ask"."""
+    backend = ScriptedBackend(unstable_tail=False)
+    seen: list[tuple[float, float, str]] = []
+    transcribe = backend.transcribe
+
+    def recording(audio, **kw):
+        seen.append((clock.t, float(audio[0]), kw.get("prefix", "")))
+        return transcribe(audio, **kw)
+
+    backend.transcribe = recording
+    clock = Clock()
+    policy = StreamingTranscriber(backend, now=clock, realtime=True)
+    events: list[Partial | Final] = []
+    pause = (word_times(2)[1], word_times(3)[0])  # the VAD hears a pause between "three" and "four"
+    block = SR // 50
+    for pos in range(0, int(6.0 * SR), block):
+        policy.add_audio(timed_audio(pos, block))
+        clock.t = (pos + block) / SR
+        if abs(clock.t - 0.9) < 1e-9:
+            events += policy.on_vad(VadEvent(VadEventKind.SPEECH_START, int(0.9 * SR)))
+        if abs(clock.t - (pause[0] + 0.25)) < 0.01:
+            events += policy.on_vad(VadEvent(VadEventKind.SPEECH_END, int(pause[0] * SR)))
+        if abs(clock.t - (pause[1] + 0.3)) < 0.01:
+            events += policy.on_vad(VadEvent(VadEventKind.SPEECH_START, int(pause[1] * SR)))
+        events += policy.maybe_pass()
+    events += policy.finish()
+    second = [(start, prefix) for at, start, prefix in seen if at > pause[1] + 0.3]
+    assert second and second[0][0] < pause[0]  # the audio reaches back into the first utterance...
+    assert second[0][1].split()[-1] == "three"  # ...and its words are the decoder's prefix
+    text = " ".join(f.segment.text for f in finals(events)).split()
+    assert text == SCRIPT[: len(text)] and len(text) >= 8  # nothing dropped or doubled at the seam
