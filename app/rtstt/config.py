@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rtstt.errors import SettingsError
-from rtstt.vocab import COMPUTE_DEVICES, COMPUTE_TYPES, SOURCE_KINDS
+from rtstt.vocab import COMPUTE_DEVICES, COMPUTE_TYPES, SOURCE_KINDS, WHISPER_LANGUAGE_CODES
 
 APP_NAME = "rtstt"
 
@@ -122,11 +122,7 @@ class SttSettings:
         _range("stt.threads", self.threads)
         _range("stt.beam_size", self.beam_size)
         _range("stt.partial_interval_s", self.partial_interval_s)
-        if not self.language or not (self.language == "auto" or 2 <= len(self.language) <= 3):
-            raise SettingsError(
-                f"stt.language must be an ISO 639-1 code like 'en' or 'auto', not {self.language!r}",
-                "set it in config.toml or with --language",
-            )
+        check_language(self.language)
 
 
 @dataclass
@@ -307,6 +303,16 @@ def _parse_env(raw: str, default: Any) -> Any:
     except ValueError:
         return raw  # let validation name the bad value
     return raw
+
+
+def check_language(code: str) -> None:
+    """`code` must be one Whisper knows (vocab.WHISPER_LANGUAGE_CODES) or "auto": checked with the rest of
+    the settings, so a bad --language or config.toml value fails before any model loads. Whether the model
+    is multilingual is checked when it loads (an English-only model takes only "en" or "auto")."""
+    if code != "auto" and code not in WHISPER_LANGUAGE_CODES:
+        raise SettingsError(
+            f"unknown language {code!r} for stt.language", f"valid codes: {', '.join(WHISPER_LANGUAGE_CODES)}, or auto"
+        )
 
 
 def _choice(name: str, value: str) -> None:

@@ -37,6 +37,17 @@ class AudioFormatError(RtsttError):
     pass
 
 
+class AudioEndedEarly(AudioFormatError):
+    """A file that stopped decoding part-way (damaged, or cut off while it was written). Everything up
+    to `at_s` seconds was transcribed and is kept: the CLI still writes its output, then prints this
+    line and exits 2; the window shows it in its banner."""
+
+    def __init__(self, at_s: float, reason: str, hint: str = "the transcript up to there is kept") -> None:
+        super().__init__(f"ended early at {at_s:.1f} s: the file is damaged ({reason})", hint)
+        self.at_s = at_s
+        self.reason = reason
+
+
 class OutputError(RtsttError):
     """An output path that cannot be written (missing folder, permissions, full disk)."""
 

@@ -24,7 +24,7 @@ import numpy as np
 from rtstt.audio.dsp import level_dbfs
 from rtstt.audio.sources import AudioSource
 from rtstt.config import Settings
-from rtstt.errors import RtsttError
+from rtstt.errors import AudioFormatError, RtsttError
 from rtstt.events import EngineError, Event, Final, Keywords, Metric, Questions, SpeakerLabels, StreamEnded, Summary
 from rtstt.metrics import LatencyTracker, ResourceSampler
 from rtstt.session.live import LiveSession
@@ -201,7 +201,10 @@ class Engine:
                 next_resource = now + self._resource_interval
                 self._publish_resources(now)
         err = getattr(self.source, "error", None)
-        if err is not None:
+        if isinstance(err, AudioFormatError):  # a file damaged part-way: it says where it ended and why
+            self.error = err
+            self.publish(EngineError(err.message, err.hint, fatal=True))
+        elif err is not None:
             message = err.message if isinstance(err, RtsttError) else str(err)
             hint = err.hint if isinstance(err, RtsttError) else "check the device and start again"
             self.publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))

@@ -29,7 +29,20 @@ LANGUAGES: dict[str, str] = {
     "ko": "Korean",
     "zh": "Chinese",
 }
-"""Languages offered in the window (code -> name); any other Whisper code still works in config.toml."""
+"""Languages offered in the window (code -> name); any other code of `WHISPER_LANGUAGE_CODES` still works
+in config.toml and with --language."""
+
+WHISPER_LANGUAGE_CODES: tuple[str, ...] = (
+    *("af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de"),
+    *("el", "en", "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht"),
+    *("hu", "hy", "id", "is", "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt"),
+    *("lv", "mg", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl"),
+    *("ps", "pt", "ro", "ru", "sa", "sd", "si", "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta"),
+    *("te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo", "zh", "yue"),
+)
+"""Every language a multilingual Whisper model knows, in faster-whisper's order (its
+`tokenizer._LANGUAGE_CODES`, which tests/unit/test_config.py checks this against; kept here so settings
+validate without importing faster-whisper). "yue" needs a large-v3 model. Settings also accept "auto"."""
 
 COMPUTE_DEVICES = ("auto", "cpu", "cuda")
 COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "float16", "bfloat16", "float32")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,4 +144,68 @@ def test_smoke_test_opens_the_window_and_transcribes():
     done = rtstt("--smoke-test", timeout=180)
     assert done.returncode == 0, done.stderr
     assert "smoke test passed" in done.stdout
-    assert "short sample recording" in done.stdout
+    said = " ".join(line.removeprefix("smoke: ") for line in done.stdout.splitlines() if line.startswith("smoke: "))
+    assert "short sample recording" in said
+
+
+def damaged_conversation(tmp_path: Path, how: str) -> Path:
+    """conversation.flac cut off a fifth of the way in (about 12 s of its 60), or with bytes garbled there."""
+    data = bytearray((FIXTURES / "conversation.flac").read_bytes())
+    at = len(data) // 5
+    if how == "truncated":
+        data = data[:at]
+    else:
+        data[at : at + 2048] = bytes((i * 37 + 11) % 256 for i in range(2048))
+    path = tmp_path / f"conversation-{how}.flac"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def ended_at(stderr: str) -> float:
+    match = re.search(r"ended early at (\d+\.\d) s: the file is damaged \(.+\)", stderr)
+    assert match, stderr
+    return float(match.group(1))
+
+
+def words_before(at_s: float) -> list[str]:
+    turns = json.loads((FIXTURES / "conversation.json").read_text())["turns"]
+    text = " ".join(t["text"] for t in turns if t["end"] <= at_s)
+    return re.findall(r"[a-z']+", text.lower())
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbled"])
+def test_a_file_damaged_part_way_is_transcribed_up_to_the_damage(tmp_path: Path, how: str):
+    out = tmp_path / "part.txt"
+    done = rtstt("transcribe", str(damaged_conversation(tmp_path, how)), "-o", str(out), "--threads", "2")
+    assert_clean_error(done, "rtstt: error: ended early at ", "the transcript up to there is in", str(out))
+    at = ended_at(done.stderr)
+    assert 6.0 < at < 30.0, done.stderr
+    heard = set(re.findall(r"[a-z']+", out.read_text().lower()))
+    expected = words_before(at)
+    assert len(expected) >= 10  # the first two turns at least
+    assert sum(w in heard for w in expected) >= 0.8 * len(expected), (expected, heard)
+
+
+def test_live_on_a_damaged_file_keeps_the_transcript_and_reports_where_it_ended(tmp_path: Path):
+    out = tmp_path / "live.srt"
+    damaged = damaged_conversation(tmp_path, "truncated")
+    done = rtstt("live", "--input", str(damaged), "--json", "-o", str(out), "--threads", "2")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    objs = [json.loads(line) for line in done.stdout.splitlines()]
+    errors = [o for o in objs if o["type"] == "error"]
+    assert len(errors) == 1 and errors[0]["fatal"], errors
+    at = ended_at(errors[0]["message"])
+    assert objs[-1]["type"] == "stats" and objs[-1]["audio_s"] == pytest.approx(at, abs=0.1)
+    finals = " ".join(o["text"] for o in objs if o["type"] == "final").lower()
+    assert "good morning" in finals and "planning meeting" in finals
+    assert "planning meeting" in out.read_text().lower()
+
+
+@pytest.mark.parametrize("command", ["transcribe", "live"])
+def test_an_unknown_language_lists_the_valid_codes_before_any_work(tmp_path: Path, command: str):
+    out = tmp_path / "x.txt"
+    args = ["-o", str(out), "--language", "xx"]
+    done = rtstt(command, *([str(SAMPLES / "sample.flac")] if command == "transcribe" else ["--no-save"]), *args)
+    assert_clean_error(done, "unknown language 'xx'", "valid codes: af, am, ar, ", ", en, ", "or auto")
+    assert not out.exists()

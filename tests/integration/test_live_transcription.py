@@ -39,8 +39,13 @@ def test_live_replay_in_real_time_matches_the_reference(whisper_backend):
     assert wer <= 0.10, final_text(events)
     finals = [e for e in events if isinstance(e, Final)]
     partials = [e for e in events if isinstance(e, Partial) and e.text]
-    # the user sees text grow while each sentence is spoken, before it becomes final
-    assert len(partials) >= 2 * len(finals)
+    # the user sees text grow while it is spoken, before it becomes final: most lines were partial text first
+    shown_first = [
+        f
+        for f in finals
+        if any(p.emitted_at < f.emitted_at and f.segment.words[0].text.strip() in p.text for p in partials)
+    ]
+    assert len(shown_first) >= 0.7 * len(finals)
     first_final = finals[0]
     assert any(p.emitted_at < first_final.emitted_at for p in partials)
     # word timestamps land inside the spoken turns (audio time, not wall time)

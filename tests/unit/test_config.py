@@ -53,3 +53,26 @@ def test_rtstt_home_moves_every_user_folder(tmp_path: Path, monkeypatch: pytest.
     assert dirs.config_file == tmp_path / "config" / "config.toml"
     assert dirs.sessions == tmp_path / "data" / "sessions"
     assert dirs.models == tmp_path / "data" / "models"
+
+
+@pytest.mark.parametrize("code", ["en", "de", "haw", "yue", "auto"])
+def test_every_whisper_language_code_and_auto_are_accepted(code: str):
+    assert config.Settings().with_overrides(stt__language=code).stt.language == code
+
+
+@pytest.mark.parametrize("code", ["xx", "english", "EN", "", "en-US"])
+def test_an_unknown_language_fails_validation_and_lists_the_valid_codes(code: str):
+    with pytest.raises(SettingsError) as err:
+        config.Settings().with_overrides(stt__language=code)
+    assert err.value.message == f"unknown language {code!r} for stt.language"
+    assert err.value.hint.startswith("valid codes: af, am, ar, ") and err.value.hint.endswith(", yue, or auto")
+    assert "\n" not in str(err.value)
+
+
+def test_the_language_codes_are_faster_whispers_and_the_window_offers_only_those():
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    from rtstt.vocab import LANGUAGES, WHISPER_LANGUAGE_CODES
+
+    assert tuple(_LANGUAGE_CODES) == WHISPER_LANGUAGE_CODES
+    assert set(LANGUAGES) <= {"auto", *WHISPER_LANGUAGE_CODES}

@@ -14,7 +14,7 @@ from rtstt.audio.base import AudioSource, RingSource, load_sounddevice
 from rtstt.audio.devices import resolve_device
 from rtstt.audio.dsp import StreamResampler, to_mono
 from rtstt.audio.loopback import open_loopback
-from rtstt.errors import AudioDeviceError, AudioFormatError, RtsttError
+from rtstt.errors import AudioDeviceError, AudioEndedEarly, AudioFormatError, RtsttError
 from rtstt.vocab import SAMPLE_RATE
 
 __all__ = ["AudioSource", "FileSource", "MicSource", "open_decoder", "open_source"]
@@ -22,7 +22,13 @@ __all__ = ["AudioSource", "FileSource", "MicSource", "open_decoder", "open_sourc
 
 # ---- files -----------------------------------------------------------------------------------
 class _SoundFileDecoder:
-    """WAV, FLAC, OGG, MP3 (libsndfile ≥ 1.1), read in blocks: a long file never sits in RAM."""
+    """WAV, FLAC, OGG, MP3 (libsndfile ≥ 1.1), read in blocks: a long file never sits in RAM.
+
+    A file damaged part-way ("flac decoder lost sync") ends the stream early instead of raising: `read`
+    returns what decoded before the damage, then nothing, and `damage` says why."""
+
+    _CHUNK_FRAMES = 4096  # one libsndfile read: a failing one loses at most this much
+    _SALVAGE_FRAMES = 256  # after a failed chunk, re-read it this finely to keep what precedes the damage
 
     def __init__(self, path: Path) -> None:
         import soundfile
@@ -30,16 +36,62 @@ class _SoundFileDecoder:
         self._file = soundfile.SoundFile(str(path))
         self.rate = int(self._file.samplerate)
         self.duration_s = self._file.frames / self.rate if self._file.frames > 0 else None
+        self.damage: str | None = None
 
     def read(self, frames: int) -> np.ndarray:
-        return to_mono(self._file.read(frames, dtype="float32", always_2d=True))
+        import soundfile
+
+        blocks: list[np.ndarray] = []
+        got = 0
+        while got < frames and self.damage is None:
+            want = min(self._CHUNK_FRAMES, frames - got)
+            start = self._file.tell()
+            try:
+                block = self._file.read(want, dtype="float32", always_2d=True)
+            except soundfile.LibsndfileError as exc:
+                self.damage = _damage_reason(exc.error_string)
+                block = self._salvage(start, want)
+            if not len(block):
+                break
+            blocks.append(to_mono(block))
+            got += len(block)
+        if not blocks:
+            return np.zeros(0, dtype=np.float32)
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+    def _salvage(self, start: int, frames: int) -> np.ndarray:
+        """The chunk that failed, up to the damage: seek back to its start and re-read it in small steps."""
+        import soundfile
+
+        kept: list[np.ndarray] = []
+        try:
+            self._file.seek(start)
+            for offset in range(0, frames, self._SALVAGE_FRAMES):
+                block = self._file.read(min(self._SALVAGE_FRAMES, frames - offset), dtype="float32", always_2d=True)
+                if not len(block):
+                    break
+                kept.append(block)
+        except (soundfile.LibsndfileError, RuntimeError):  # the damage again (or no seeking): keep what came
+            pass
+        return np.concatenate(kept) if kept else np.zeros((0, self._file.channels), dtype=np.float32)
 
     def close(self) -> None:
         self._file.close()
 
 
+def _damage_reason(text: str) -> str:
+    """libsndfile's words for a decoding failure, as the end of "the file is damaged (...)"."""
+    text = text.strip().removeprefix("Error :").strip().rstrip(".")
+    if "psf_fseek" in text:  # a FLAC cut off between two frames: the decoder asked for data that is not there
+        return "cut off before its end"
+    if not text or text.lower() == "unspecified internal error":  # e.g. garbage in an MP3
+        return "unreadable data"
+    return text
+
+
 class _AvDecoder:
-    """Anything FFmpeg reads (M4A, MP4 and other video, AAC, Opus, WMA...), through PyAV."""
+    """Anything FFmpeg reads (M4A, MP4 and other video, AAC, Opus, WMA...), through PyAV. Damage part-way
+    ends the stream early, as in `_SoundFileDecoder`: what decoded before it, then `damage` says why."""
 
     def __init__(self, path: Path) -> None:
         import av
@@ -57,6 +109,7 @@ class _AvDecoder:
         self._frames = self._container.decode(stream)
         self._pending = np.zeros(0, dtype=np.float32)
         self._done = False
+        self.damage: str | None = None
 
     def read(self, frames: int) -> np.ndarray:
         import av
@@ -68,7 +121,9 @@ class _AvDecoder:
                 self._done = True
                 break
             except av.error.FFmpegError as exc:
-                raise AudioFormatError(f"the file is damaged: {exc}", "the transcript so far is kept") from exc
+                self.damage = exc.strerror or str(exc)
+                self._done = True
+                break
             for out in self._resampler.resample(frame):
                 self._pending = np.concatenate([self._pending, out.to_ndarray().reshape(-1).astype(np.float32)])
         block, self._pending = self._pending[:frames], self._pending[frames:]
@@ -139,28 +194,27 @@ class FileSource:
             if last:
                 self._eof = True
                 self._decoder.close()
+                if self._decoder.damage is not None:  # everything before it is still delivered, then None
+                    at_s = (self._delivered + len(self._pending)) / SAMPLE_RATE
+                    self.error = AudioEndedEarly(at_s, self._decoder.damage)
 
     def read(self, timeout: float = 0.0) -> np.ndarray | None:
         if self._stopped.is_set():
             return None
-        try:
-            if not self.realtime:
-                self._fill(self._block)
-                return self._take(self._block)
-            deadline = time.monotonic() + timeout
-            while True:
-                due = int((time.monotonic() - self._t0) * SAMPLE_RATE) - self._delivered
-                if due > 0:
-                    self._fill(due)
-                    return self._take(due)
-                wait = min(deadline - time.monotonic(), -due / SAMPLE_RATE + 0.001)
-                if wait <= 0:
-                    return np.zeros(0, dtype=np.float32)
-                if self._stopped.wait(wait):
-                    return None
-        except AudioFormatError as exc:
-            self.error = exc
-            return None
+        if not self.realtime:
+            self._fill(self._block)
+            return self._take(self._block)
+        deadline = time.monotonic() + timeout
+        while True:
+            due = int((time.monotonic() - self._t0) * SAMPLE_RATE) - self._delivered
+            if due > 0:
+                self._fill(due)
+                return self._take(due)
+            wait = min(deadline - time.monotonic(), -due / SAMPLE_RATE + 0.001)
+            if wait <= 0:
+                return np.zeros(0, dtype=np.float32)
+            if self._stopped.wait(wait):
+                return None
 
     def _take(self, n: int) -> np.ndarray | None:
         if not self._pending.size and self._eof:

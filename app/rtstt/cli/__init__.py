@@ -1,6 +1,9 @@
 """The `rtstt` command: the window, live and offline transcription, devices, models, doctor.
 
 Every user-facing failure is an `RtsttError`: one line on stderr and exit code 2, never a traceback.
+A file damaged part-way is one too, after everything before the damage is transcribed and written
+(`AudioEndedEarly`: "ended early at 12.3 s: the file is damaged (...)"). `rtstt live` exits 1 when the
+stream stopped on another error mid-way (the error is one line in the stream's output).
 Heavy modules (faster-whisper, Qt) are imported inside the commands, so `rtstt --help` is instant.
 """
 
@@ -17,7 +20,7 @@ from rtstt import __version__
 from rtstt.cli.common import check_output, settings_from
 from rtstt.cli.manage import cmd_components, cmd_devices, cmd_doctor, cmd_models, cmd_sessions
 from rtstt.cli.printers import JsonPrinter, TerminalPrinter
-from rtstt.errors import RtsttError
+from rtstt.errors import AudioEndedEarly, RtsttError
 from rtstt.vocab import COMPUTE_DEVICES, EXPORT_FORMATS
 
 # ---- argument parsing ------------------------------------------------------------------------
@@ -171,10 +174,14 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     runner = Runner(settings_from(args), SourceChoice("file", args.file, realtime=False), save=False)
     session = runner.open_session(title=args.file.stem)
     ended = runner.run()
-    if runner.error:
+    damaged = runner.error if isinstance(runner.error, AudioEndedEarly) else None
+    if runner.error and not damaged:
         raise runner.error
     _warn_stages(runner)
     path = session.export(args.output, fmt, ExportOptions(timestamps=not args.no_timestamps))
+    if damaged:  # everything before the damage is transcribed and written; the line says where it ended
+        print(f"rtstt: error: {damaged.message} (the transcript up to there is in {path})", file=sys.stderr)
+        return damaged.exit_code
     print(
         f"wrote {path} ({len(session)} segments, {ended.audio_s:.1f} s of audio in {ended.wall_s:.1f} s)",
         file=sys.stderr,
@@ -222,6 +229,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
         print(f"session saved: {session.path}", file=sys.stderr)
     if args.output:
         session.export(args.output)
+    if isinstance(runner.error, AudioEndedEarly):  # a file damaged part-way: its transcript is kept
+        return runner.error.exit_code
     return 1 if runner.error else 0
 
 

@@ -49,8 +49,8 @@ def _smoke(app: QApplication, window) -> int:
     def on_event(event) -> None:
         result["finals"] += 1
         print(f"smoke: {event.segment.text}", flush=True)
-        if result["finals"] == 1:
-            window.stop()
+        if event.segment.text.rstrip().endswith((".", "?", "!")) and window.running:
+            window.stop()  # the first sentence is final (it may come in several lines)
 
     window.sessionFinished.connect(lambda _ended: (window.close(), app.quit()))
     window.finalAdded.connect(on_event)  # GUI thread: stopping touches widgets
