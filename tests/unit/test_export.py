@@ -139,3 +139,20 @@ def test_unwritable_path_is_an_output_error(transcript: Transcript, tmp_path: Pa
     with pytest.raises(OutputError):
         export(transcript, tmp_path, fmt="txt")  # a folder, not a file
     assert blocker.read_text() == "I am a file"
+
+
+def test_short_final_lines_are_written_as_paragraphs_and_subtitle_cues():
+    """Lines final within a second are clauses; TXT reads as paragraphs, SRT as cues of two lines at most."""
+    parts = ["So I would like a", "first version by the", "end of the month.", "That makes", "sense to me."]
+    speakers = ["S1", "S1", "S1", "S2", "S2"]
+    transcript = Transcript(title="t")
+    t = 0.0
+    for i, (text, speaker) in enumerate(zip(parts, speakers, strict=True), start=1):
+        transcript.add(Segment(start=t, end=t + 0.9, text=text, speaker=speaker, id=i))
+        t += 1.0
+    txt = render(transcript, "txt", ExportOptions(timestamps=False)).decode().splitlines()
+    assert txt == ["S1: So I would like a first version by the end of the month.", "S2: That makes sense to me."]
+    cues = list(srt.parse(render(transcript, "srt").decode()))
+    assert " ".join(c.content.split(":", 1)[1].strip() for c in cues) == " ".join(parts)
+    assert all(len(c.content) <= 84 + len("S1: ") for c in cues) and len(cues) < len(parts)
+    assert [s["text"] for s in json.loads(render(transcript, "json"))["segments"]] == parts  # the data stays

@@ -17,6 +17,7 @@ from pathlib import Path
 from rtstt.atomic import write_bytes_atomic
 from rtstt.errors import OutputError
 from rtstt.events import Segment
+from rtstt.session.paragraphs import cues, merged, paragraphs
 from rtstt.session.transcript import Transcript
 from rtstt.timefmt import clock
 from rtstt.vocab import EXPORT_FORMATS
@@ -77,6 +78,16 @@ def _spoken(transcript: Transcript) -> list[Segment]:
     return [s for s in transcript.segments if s.text.strip()]
 
 
+def _paragraphs(transcript: Transcript) -> list[Segment]:
+    """Short final lines joined into paragraphs for reading (TXT, DOCX), as the window shows them."""
+    return [merged(group) for group in paragraphs(_spoken(transcript))]
+
+
+def _cues(transcript: Transcript) -> list[Segment]:
+    """Short final lines joined into subtitle cues of at most two lines and 7 s (SRT, VTT)."""
+    return [merged(group) for group in cues(_spoken(transcript))]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -88,7 +99,7 @@ def _srt(transcript: Transcript, options: ExportOptions) -> bytes:
     import srt
 
     subtitles = []
-    for segment in _spoken(transcript):
+    for segment in _cues(transcript):
         start, end = _cue_times(segment)
         speaker = _speaker(transcript, segment, options)
         text = _one_line(segment.text)
@@ -118,7 +129,7 @@ def _vtt_escape(text: str) -> str:
 
 def _vtt(transcript: Transcript, options: ExportOptions) -> bytes:
     blocks = ["WEBVTT"]
-    for segment in sorted(_spoken(transcript), key=lambda s: (s.start, s.id)):
+    for segment in sorted(_cues(transcript), key=lambda s: (s.start, s.id)):
         start, end = _cue_times(segment)
         speaker = _speaker(transcript, segment, options)
         text = _vtt_escape(_one_line(segment.text))
@@ -131,7 +142,7 @@ def _vtt(transcript: Transcript, options: ExportOptions) -> bytes:
 
 def _txt(transcript: Transcript, options: ExportOptions) -> bytes:
     lines = []
-    for segment in _spoken(transcript):
+    for segment in _paragraphs(transcript):
         parts = []
         if options.timestamps:
             parts.append(f"[{clock(segment.start)}]")
@@ -196,7 +207,7 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
         document.add_paragraph(_xml_safe(", ".join(p for p, _score in keywords)))
     if summary or action_items or keywords:
         document.add_heading("Transcript", level=2)
-    for segment in _spoken(transcript):
+    for segment in _paragraphs(transcript):
         paragraph = document.add_paragraph()
         if options.timestamps:
             stamp = paragraph.add_run(f"[{clock(segment.start)}] ")

@@ -1,21 +1,47 @@
 """The live transcript: final segments in normal weight, the tentative partial greyed and updated in
 place, timestamps, speaker chips, search highlights, and auto-scroll that yields to the user.
 
-One QTextBlock per final segment; the block's userState is the segment id, so edits, speaker labels
-and search results map back to segments. The partial is always the last block (userState PARTIAL).
+Final segments are short (the streaming policy commits words within about a second, so a segment is a
+few words), so consecutive segments are joined into paragraphs: one QTextBlock per paragraph, showing
+the timestamp and speaker chip of its first segment and then the segment texts joined by spaces.
+
+Joining rule: `rtstt.session.paragraphs.continues_paragraph`, the one the TXT and DOCX exports use
+(same speaker, a pause under 2 s, a paragraph not already long).
+The rule only looks at a paragraph's own segments, so paragraphs are a pure function of the segment
+list: a change re-renders from the paragraph holding the changed segment (or the one before, as the
+change may join it) until the paragraph boundaries meet the old ones again; usually only the last few
+paragraphs.
+
+Every text fragment carries its segment id as a char format property (SEGMENT_ID; the timestamp and
+chip carry the paragraph's first segment), so a click, an edit, a rename and search results map back
+to segments. The paragraph's block userState is its first segment id. The partial is always the last
+block (userState PARTIAL), a block of its own below the last paragraph.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import pairwise
+
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
 from PySide6.QtWidgets import QPushButton, QTextEdit
 
 from rtstt.events import Segment
+from rtstt.session.paragraphs import continues_paragraph
 from rtstt.timefmt import clock
 
 PARTIAL = -2
 EMPTY = -1
+SEGMENT_ID = QTextFormat.Property.UserProperty + 1  # char format property: the fragment's segment id
 
 
 class TranscriptView(QTextEdit):
@@ -34,7 +60,10 @@ class TranscriptView(QTextEdit):
         self.highlight = QColor("#ffe58a")
         self.speaker_colors: tuple[str, ...] = ("#2f6fde",)
         self.speaker_names: dict[str, str] = {}
-        self._segments: dict[int, Segment] = {}
+        self._segments: dict[int, Segment] = {}  # by id, in display order
+        self._order: list[int] = []  # segment ids in display order
+        self._index: dict[int, int] = {}  # segment id -> its place in _order
+        self._paras: list[int] = []  # where each paragraph starts in _order; paragraph k is block k
         self._follow = True
         self._matches: list[QTextCursor] = []
         self._current_match = -1
@@ -51,6 +80,9 @@ class TranscriptView(QTextEdit):
     def clear_all(self) -> None:
         self.clear()
         self._segments.clear()
+        self._order.clear()
+        self._index.clear()
+        self._paras.clear()
         self._clear_search()
 
     def segments(self) -> list[Segment]:
@@ -63,27 +95,45 @@ class TranscriptView(QTextEdit):
         block = self.document().lastBlock()
         return block.text() if block.userState() == PARTIAL else ""
 
+    def paragraphs(self) -> list[list[int]]:
+        """The segment ids of each paragraph, in order (what the view shows as one block each)."""
+        bounds = [*self._paras, len(self._order)]
+        return [self._order[a:b] for a, b in pairwise(bounds)]
+
     def add_final(self, segment: Segment) -> None:
         if segment.id in self._segments:
             self.update_segment(segment)
             return
+        n = len(self._order)
+        last = len(self._paras) - 1
+        length = self._para_length(last) if last >= 0 else 0
+        joins = last >= 0 and continues_paragraph(self._at(n - 1), segment, length)
         self._segments[segment.id] = segment
-        cursor = self._partial_cursor(select=True)
-        if cursor is None:
-            cursor = self._append_block()
-        self._write_segment(cursor, segment)
-        cursor.block().setUserState(segment.id)
+        self._index[segment.id] = n
+        self._order.append(segment.id)
+        if joins:  # the partial it replaces goes; the text goes on at the end of the last paragraph
+            self._remove_partial()
+            cursor = QTextCursor(self.document().findBlockByNumber(last))
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+            cursor.beginEditBlock()
+            if length and segment.text:  # the space after a segment is its own (see _write_paragraph)
+                cursor.insertText(" ", self._text_format(self._at(n - 1).id))
+            cursor.insertText(segment.text, self._text_format(segment.id))
+            cursor.endEditBlock()
+        else:
+            self._paras.append(n)
+            cursor = self._partial_cursor(select=True)
+            if cursor is None:
+                cursor = self._append_block()
+            self._write_paragraph(cursor, [segment])
+            cursor.block().setUserState(segment.id)
         self._after_change()
 
     def set_partial(self, text: str) -> None:
-        cursor = self._partial_cursor(select=True)
         if not text:
-            if cursor is not None:  # remove the partial block entirely
-                cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock)
-                cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor)
-                cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-                cursor.removeSelectedText()
+            self._remove_partial()
             return
+        cursor = self._partial_cursor(select=True)
         if cursor is None:
             cursor = self._append_block()
             cursor.block().setUserState(PARTIAL)
@@ -94,42 +144,114 @@ class TranscriptView(QTextEdit):
         self._after_change()
 
     def update_segment(self, segment: Segment) -> None:
-        """Re-render one segment (an edit or a new speaker label) where it stands."""
-        self._segments[segment.id] = segment
-        block = self._find_block(segment.id)
-        if not block.isValid():
+        """Re-render after an edit or a new speaker label: from the changed segment's paragraph (or the
+        one before, which it may now join) until the paragraphs are the same as before."""
+        i = self._index.get(segment.id)
+        if i is None or self._segments[segment.id] == segment:
             return
-        cursor = QTextCursor(block)
-        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        self._write_segment(cursor, segment)
+        self._segments[segment.id] = segment
+        k = bisect_right(self._paras, i) - 1
+        if k > 0 and self._paras[k] == i:
+            k -= 1
+        starts, end_k = self._layout(k, changed=i)
+        self._render(k, end_k, starts)
 
     def set_speaker_names(self, names: dict[str, str]) -> None:
-        self.speaker_names = dict(names)
-        for segment in list(self._segments.values()):
-            if segment.speaker:
-                self.update_segment(segment)
+        old, self.speaker_names = self.speaker_names, dict(names)
+        changed = {s for s in old.keys() | names.keys() if old.get(s) != names.get(s)}
+        if not changed:
+            return
+        for k, start in enumerate(self._paras):  # only the chips change: the paragraphs stay
+            if self._at(start).speaker in changed:
+                self._render(k, k + 1, [start])
 
     def segment_at(self, pos) -> int | None:
-        state = self.cursorForPosition(pos).block().userState()
-        return state if state >= 0 and state in self._segments else None
+        """The segment under a viewport position: the id its text fragment carries (a paragraph's
+        timestamp and chip belong to its first segment)."""
+        cursor = self.cursorForPosition(pos)
+        block = cursor.block()
+        if block.userState() < 0:  # the partial, or an empty document
+            return None
+        end = block.position() + block.length() - 1
+        if cursor.position() < end:  # charFormat() is the character before the cursor: take the one after
+            cursor.setPosition(cursor.position() + 1)
+        fmt = cursor.charFormat()
+        if not fmt.hasProperty(SEGMENT_ID):
+            return None
+        segment_id = fmt.intProperty(SEGMENT_ID)
+        return segment_id if segment_id in self._segments else None
 
-    def _write_segment(self, cursor: QTextCursor, segment: Segment) -> None:
+    # ---- paragraphs ----------------------------------------------------------------------------
+    def _at(self, index: int) -> Segment:
+        return self._segments[self._order[index]]
+
+    def _para_end(self, k: int) -> int:
+        return self._paras[k + 1] if k + 1 < len(self._paras) else len(self._order)
+
+    def _para_length(self, k: int) -> int:
+        return len(" ".join(t for t in (self._at(j).text for j in range(self._paras[k], self._para_end(k))) if t))
+
+    def _layout(self, k: int, changed: int) -> tuple[list[int], int]:
+        """Paragraph starts from paragraph `k` on, up to the first old paragraph start past `changed`
+        that the new layout also starts (from there on nothing differs); and that old paragraph's index."""
+        start = self._paras[k]
+        starts = [start]
+        length = len(self._at(start).text)
+        for j in range(start + 1, len(self._order)):
+            segment = self._at(j)
+            if continues_paragraph(self._at(j - 1), segment, length):
+                if segment.text:
+                    length += (1 if length else 0) + len(segment.text)
+                continue
+            if j > changed:
+                m = bisect_right(self._paras, j) - 1
+                if self._paras[m] == j:
+                    return starts, m
+            starts.append(j)
+            length = len(segment.text)
+        return starts, len(self._paras)
+
+    def _render(self, k: int, end_k: int, starts: list[int]) -> None:
+        """Replace the blocks of paragraphs k..end_k-1 by paragraphs starting at `starts`."""
+        stop = self._para_end(end_k - 1)
+        doc = self.document()
+        first, last = doc.findBlockByNumber(k), doc.findBlockByNumber(end_k - 1)
+        cursor = QTextCursor(first)
+        cursor.beginEditBlock()
+        cursor.setPosition(last.position() + last.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        bounds = [*starts, stop]
+        for n, (a, b) in enumerate(pairwise(bounds)):
+            if n:
+                cursor.insertBlock(self._block_format())
+            self._write_paragraph(cursor, [self._at(j) for j in range(a, b)])
+            cursor.block().setUserState(self._order[a])
+        cursor.endEditBlock()
+        self._paras[k:end_k] = starts
+
+    def _write_paragraph(self, cursor: QTextCursor, segments: list[Segment]) -> None:
         cursor.beginEditBlock()
         cursor.removeSelectedText()
-        time_fmt = QTextCharFormat()
-        time_fmt.setForeground(self.muted)
+        head = segments[0]
+        time_fmt = self._text_format(head.id, self.muted)
         time_fmt.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
-        cursor.insertText(clock(segment.start) + "   ", time_fmt)
-        if segment.speaker:
-            chip = QTextCharFormat()
+        cursor.insertText(clock(head.start) + "   ", time_fmt)
+        if head.speaker:
+            chip = self._text_format(head.id, QColor(self._speaker_color(head.speaker)))
             chip.setFontWeight(QFont.Weight.DemiBold)
-            chip.setForeground(QColor(self._speaker_color(segment.speaker)))
-            name = self.speaker_names.get(segment.speaker, segment.speaker)
+            name = self.speaker_names.get(head.speaker, head.speaker)
             cursor.insertText(f"{name}  ", chip)
-        text_fmt = QTextCharFormat()
-        text_fmt.setForeground(self.text_color)
-        cursor.insertText(segment.text, text_fmt)
+        texts = [s for s in segments if s.text]
+        for n, segment in enumerate(texts):  # the space after a segment is its own: a click on it edits it
+            tail = " " if n + 1 < len(texts) else ""
+            cursor.insertText(segment.text + tail, self._text_format(segment.id))
         cursor.endEditBlock()
+
+    def _text_format(self, segment_id: int, color: QColor | None = None) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setForeground(color if color is not None else self.text_color)
+        fmt.setProperty(SEGMENT_ID, segment_id)
+        return fmt
 
     def _speaker_color(self, speaker: str) -> str:
         from rtstt.gui.theme import speaker_color
@@ -146,25 +268,33 @@ class TranscriptView(QTextEdit):
             cursor.removeSelectedText()
         return cursor
 
+    def _remove_partial(self) -> None:
+        """Remove the partial block entirely (merging blocks keeps the later block's userState, so the
+        paragraph's is set again)."""
+        block = self.document().lastBlock()
+        if block.userState() != PARTIAL:
+            return
+        cursor = QTextCursor(block)
+        if block.previous().isValid():
+            cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self.document().lastBlock().setUserState(self._order[self._paras[-1]] if self._paras else EMPTY)
+
+    def _block_format(self) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setTopMargin(6)
+        return fmt
+
     def _append_block(self) -> QTextCursor:
         doc = self.document()
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
         last = doc.lastBlock()
         if last.length() > 1 or last.userState() >= 0:  # the document's first block may be empty
-            fmt = QTextBlockFormat()
-            fmt.setTopMargin(6)
-            cursor.insertBlock(fmt)
+            cursor.insertBlock(self._block_format())
         cursor.block().setUserState(EMPTY)
         return cursor
-
-    def _find_block(self, segment_id: int):
-        block = self.document().lastBlock()
-        while block.isValid():  # recent segments are edited most: search from the end
-            if block.userState() == segment_id:
-                return block
-            block = block.previous()
-        return block
 
     # ---- follow the live end -------------------------------------------------------------------
     @property
