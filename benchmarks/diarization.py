@@ -1,20 +1,28 @@
-"""Diarization benchmark: how well RTSTT's speaker labels match who really spoke, on two-voice dialogues.
+"""Diarization benchmark: how well RTSTT's speaker labels match who really spoke, on two-voice dialogues
+and on real meeting excerpts.
 
     python benchmarks/diarization.py [--backend ge2e|pyannote] [--pyannote-model DIR] [--threshold 0.75]
-                                     [--sweep 0.5,0.6,0.7] [--dialogues standup,quickfire] [--out FILE]
+                                     [--speakers N] [--sweep 0.5,0.6,0.7] [--dialogues standup,quickfire]
+                                     [--ami trn01,trn07] [--replay] [--out FILE]
 
 Audio: three synthesized dialogues (piper's male joe voice + festival's female SLT HTS voice, made with the
 fixture script's own synthesis and timeline code; cached in tests/fixtures/cache/) with different turn
 patterns (balanced, interview with long answers and backchannels, quick short answers), plus the committed
-tests/fixtures/conversation.flac. Each runs end to end like `rtstt transcribe FILE --speakers`: FileSource
-in fast mode -> Engine (VAD, Whisper tiny.en int8, the speaker stage) -> segments with their final labels.
+tests/fixtures/conversation.flac; and the five 30 s AMI meeting excerpts in ../shared/data/ami (2-4 real
+people, overlapping speech; reference `ami.rttm`, scored on 0-30 s). Each runs end to end like `rtstt
+transcribe FILE --speakers`: FileSource in fast mode -> Engine (VAD, Whisper tiny.en int8, the speaker stage)
+-> segments with their final labels.
 
 DER (pyannote.metrics, optimal label mapping) with a no-score collar of 0.25 s on each side of every
 reference turn boundary (NIST md-eval's `-c 0.25`; pyannote.metrics' `collar=0.5` is the total width).
 Also reported: the same DER with oracle labels (each segment gets the true speaker it overlaps most): the
-floor that the segmentation alone sets, so `der - oracle_der` is the error of the labelling itself.
-`--sweep` replays the session's recorded voice prints through the real SpeakersStage at other thresholds
-(no re-transcription). Writes benchmarks/results/diarization.json.
+floor that the segmentation alone sets, so `der - oracle_der` is the error of the labelling itself;
+`confusion_covered`: confusion as a share of the reference speech the transcript's segments cover (total
+minus missed); speakers found against the reference's count; `uncertain`: the stage said it could not
+tell the voices apart with confidence.
+Every run stores its segments and voice prints in tests/fixtures/cache/diarization_prints/; `--replay`
+scores the real SpeakersStage on those (no re-transcription: only the labelling is measured), and
+`--sweep` replays them at other thresholds. Writes benchmarks/results/diarization.json.
 """
 
 from __future__ import annotations
@@ -49,6 +57,10 @@ from rtstt.model_cache import load_backend  # noqa: E402
 from rtstt.pipeline import Engine  # noqa: E402
 
 COLLAR_S = 0.25  # each side of a reference boundary
+AMI = REPO.parent / "shared" / "data" / "ami"
+AMI_NAMES = ("trn01", "trn02", "trn03", "trn07", "trn08")
+AMI_SCORED = (0.0, 30.0)  # the annotated range of each excerpt
+PRINTS = CACHE / "diarization_prints"
 
 Turns = tuple[tuple[str, tuple[str, ...]], ...]  # (speaker, sentences); S1 = piper (male), S2 = festival (female)
 
@@ -212,6 +224,23 @@ def dialogue(name: str) -> tuple[Path, dict[str, Any]]:
     return audio_path, meta
 
 
+def ami_excerpts(names: list[str]) -> list[tuple[str, Path, dict[str, Any]]]:
+    """The AMI excerpts with their reference turns from ami.rttm (SPEAKER file 1 start duration ... who ...)."""
+    turns: dict[str, list[dict[str, Any]]] = {}
+    for line in (AMI / "ami.rttm").read_text(encoding="utf-8").splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0] == "SPEAKER":
+            start, dur = float(f[3]), float(f[4])
+            turns.setdefault(f[1], []).append({"start": start, "end": start + dur, "speaker": f[7]})
+    out = []
+    for name in names:
+        ref = turns.get(name, [])
+        n = len({t["speaker"] for t in ref})
+        meta = {"pattern": f"AMI meeting excerpt, {n} speaker{'s' if n != 1 else ''}", "turns": ref}
+        out.append((name, AMI / f"{name}.flac", {**meta, "uem": AMI_SCORED, "set": "ami"}))
+    return out
+
+
 def corpus(names: list[str]) -> list[tuple[str, Path, dict[str, Any]]]:
     out = []
     for name in names:
@@ -219,8 +248,9 @@ def corpus(names: list[str]) -> list[tuple[str, Path, dict[str, Any]]]:
             meta = json.loads((FIXTURES / "conversation.json").read_text())
             out.append((name, FIXTURES / "conversation.flac", {**meta, "pattern": "meeting (committed fixture)"}))
         else:
-            out.append((name, *dialogue(name)))
-    return out
+            path, meta = dialogue(name)
+            out.append((name, path, meta))
+    return [(n, p, {**m, "set": "synthetic"}) for n, p, m in out]
 
 
 # -- the engine, end to end ----------------------------------------------------------------------------------
@@ -231,12 +261,14 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     engine = Engine(settings, FileSource(path, realtime=False), backend)
     segments: dict[int, Segment] = {}
     labels: dict[int, str | None] = {}
+    uncertain: list[bool] = [False]
 
     def collect(event: Any) -> None:  # finals come from the engine thread, labels from the stage's
         if isinstance(event, Final):
             segments[event.segment.id] = event.segment
         elif isinstance(event, SpeakerLabels):
             labels.update(event.labels)
+            uncertain[0] = bool(getattr(event, "uncertain", False))
 
     engine.subscribe(collect)
     stage = next(s for s in engine.stages if s.name == "speakers")
@@ -262,7 +294,7 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     # The stage's own cost, sequential and uncontended: in fast mode it shares the cores with Whisper, so the
     # wall time inside its updates above also counts waiting for a core.
     audio, rate = sf.read(str(path), dtype="float32")
-    assert rate == fx.SR and audio.ndim == 1, "the dialogues and the fixture are 16 kHz mono"
+    assert rate == fx.SR and audio.ndim == 1, "the dialogues, the fixture and the AMI excerpts are 16 kHz mono"
     t1 = time.perf_counter()
     for s in ordered:
         if s.id in stage.embeddings:
@@ -270,6 +302,7 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     return {
         "segments": [replace(s, speaker=labels.get(s.id, s.speaker)) for s in ordered],
         "embeddings": dict(stage.embeddings),
+        "uncertain": uncertain[0],
         "audio_s": ended.audio_s,
         "wall_s": wall_s,
         "speaker_update_s": spent["update_s"],
@@ -277,19 +310,24 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     }
 
 
-def replay_labels(segments: list[Segment], embeddings: dict[int, np.ndarray], settings: Settings) -> list[Segment]:
+def replay_labels(
+    segments: list[Segment], embeddings: dict[int, np.ndarray], settings: Settings
+) -> tuple[list[Segment], bool]:
     """The labels the real SpeakersStage gives these voice prints under `settings` (no thread, no model):
-    segments that were embedded get long dummy audio and their recorded vector back, in the same order."""
-    from rtstt.stages import SpeakersStage
+    segments that were embedded get long dummy audio and their recorded vector back, in the same order,
+    one live update per finalized segment (as a live session sees them arrive), then the one at stop.
+    Returns the labelled segments and whether the stage called the speakers uncertain at stop."""
+    from rtstt.stages import speakers_stage
 
-    spk = settings.speakers
     published: dict[int, str | None] = {}
+    uncertain = [False]
 
     def publish(event: Any) -> None:
         if isinstance(event, SpeakerLabels):
             published.update(event.labels)
+            uncertain[0] = bool(getattr(event, "uncertain", False))
 
-    stage = SpeakersStage(publish, threshold=spk.threshold, max_speakers=spk.max_speakers)
+    stage = speakers_stage(settings.speakers, publish)
     submitted = sorted(segments, key=lambda s: s.id)  # the order the engine finalized them in
     queue = [embeddings[s.id] for s in submitted if s.id in embeddings]
 
@@ -298,11 +336,32 @@ def replay_labels(segments: list[Segment], embeddings: dict[int, np.ndarray], se
             return queue.pop(0)
 
     stage.encoder = Replay()
-    for s in submitted:
+    for i, s in enumerate(submitted):
         stage.submit(s, np.zeros(16000 * 2 if s.id in embeddings else 1, np.float32))
-    stage.update(submitted, final=False)
+        stage.update(submitted[: i + 1], final=False)
     stage.update(submitted, final=True)
-    return [replace(s, speaker=published.get(s.id)) for s in segments]
+    return [replace(s, speaker=published.get(s.id)) for s in segments], uncertain[0]
+
+
+def save_prints(name: str, run: dict[str, Any]) -> None:
+    """The run's segments (with their labels) and voice prints, for `--replay`."""
+    PRINTS.mkdir(parents=True, exist_ok=True)
+    ids = sorted(run["embeddings"])
+    vectors = np.stack([run["embeddings"][i] for i in ids]) if ids else np.zeros((0, 0), np.float32)
+    np.savez(PRINTS / f"{name}.npz", ids=np.asarray(ids, dtype=np.int64), vectors=vectors)
+    keep = {k: v for k, v in run.items() if k not in ("segments", "embeddings")}
+    doc = {**keep, "segments": [s.to_dict() for s in run["segments"]]}
+    (PRINTS / f"{name}.json").write_text(json.dumps(doc) + "\n")
+
+
+def load_prints(name: str) -> dict[str, Any]:
+    path = PRINTS / f"{name}.json"
+    if not path.is_file():
+        raise SystemExit(f"no stored voice prints for {name}: run without --replay first")
+    doc = json.loads(path.read_text())
+    data = np.load(PRINTS / f"{name}.npz")
+    embeddings = {int(i): v for i, v in zip(data["ids"], data["vectors"], strict=True)}
+    return {**doc, "segments": [Segment.from_dict(s) for s in doc["segments"]], "embeddings": embeddings}
 
 
 # -- scoring -------------------------------------------------------------------------------------------------
@@ -319,20 +378,30 @@ def _annotation(spans: list[tuple[float, float, str]]) -> Any:
     return ann
 
 
-def der(reference: list[tuple[float, float, str]], hypothesis: list[tuple[float, float, str]]) -> dict[str, Any]:
+def der(
+    reference: list[tuple[float, float, str]],
+    hypothesis: list[tuple[float, float, str]],
+    uem: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """DER and its parts as shares of the scored reference speech (`uem`: the scored range, else all of it)."""
+    from pyannote.core import Segment as Span
+    from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     metric = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
     ref, hyp = _annotation(reference), _annotation(hypothesis)
-    d = metric(ref, hyp, detailed=True)
+    scored = Timeline([Span(*uem)]) if uem else None
+    d = metric(ref, hyp, uem=scored, detailed=True)
     total = d["total"] or 1.0
+    covered = d["total"] - d["missed detection"]
     return {
         "der": d["diarization error rate"],
         "missed": d["missed detection"] / total,
         "false_alarm": d["false alarm"] / total,
         "confusion": d["confusion"] / total,
+        "confusion_covered": d["confusion"] / covered if covered > 0 else 0.0,
         "scored_s": d["total"],
-        "mapping": metric.optimal_mapping(ref, hyp),  # hypothesis label -> reference speaker
+        "mapping": metric.optimal_mapping(ref, hyp, uem=scored),  # hypothesis label -> reference speaker
     }
 
 
@@ -347,7 +416,12 @@ def true_speakers(seg: Segment, reference: list[tuple[float, float, str]]) -> di
     return out
 
 
-def score(segments: list[Segment], reference: list[tuple[float, float, str]], embedded: set[int]) -> dict[str, Any]:
+def score(
+    segments: list[Segment],
+    reference: list[tuple[float, float, str]],
+    embedded: set[int],
+    uem: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     """DER and what explains it: the oracle-label floor, segments across a speaker change, and how the segments
     too short to embed (labelled from a neighbour by the stage) fared under the optimal label mapping."""
     hyp = [(s.start, s.end, s.speaker or "unlabelled") for s in segments]
@@ -355,9 +429,12 @@ def score(segments: list[Segment], reference: list[tuple[float, float, str]], em
     for s in segments:
         shares = true_speakers(s, reference)
         truth.append(max(shares, key=shares.get) if any(shares.values()) else "none")
-    result = der(reference, hyp)
+    result = der(reference, hyp, uem)
     mapping = result.pop("mapping")
-    result["oracle_der"] = der(reference, [(s.start, s.end, t) for s, t in zip(segments, truth, strict=True)])["der"]
+    oracle = [(s.start, s.end, t) for s, t in zip(segments, truth, strict=True)]
+    result["oracle_der"] = der(reference, oracle, uem)["der"]
+    lo, hi = uem or (-np.inf, np.inf)
+    result["speakers_true"] = len({who for start, end, who in reference if min(end, hi) > max(start, lo)})
     result["segments"] = len(segments)
     result["spanning_segments"] = sum(
         sum(1 for v in true_speakers(s, reference).values() if v > COLLAR_S) > 1 for s in segments
@@ -379,8 +456,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pyannote-model", default="", help="pyannote checkpoint folder (with --backend pyannote)")
     p.add_argument("--threshold", type=float, default=None, help="speakers.threshold (default: the settings')")
     p.add_argument("--max-speakers", type=int, default=None)
+    p.add_argument("--speakers", type=int, default=None, help="speakers.count: the known number (0 = auto)")
+    p.add_argument("--true-count", action="store_true", help="tell the stage each recording's true speaker count")
     p.add_argument("--sweep", default="", help="comma-separated thresholds to replay the voice prints at")
-    p.add_argument("--dialogues", default=",".join([*DIALOGUES, "conversation"]))
+    p.add_argument("--dialogues", default=",".join([*DIALOGUES, "conversation"]), help="synthetic ('' for none)")
+    p.add_argument("--ami", default=",".join(AMI_NAMES), help="AMI excerpts in ../shared/data/ami ('' for none)")
+    p.add_argument("--replay", action="store_true", help="label the stored voice prints instead of transcribing")
     p.add_argument("--model", default="tiny.en")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "diarization.json")
@@ -396,22 +477,38 @@ def main(argv: list[str] | None = None) -> int:
         speakers__pyannote_model=args.pyannote_model or None,
         speakers__threshold=args.threshold,
         speakers__max_speakers=args.max_speakers,
+        speakers__count=args.speakers,
     )
     sweep = [float(t) for t in args.sweep.split(",") if t.strip()]
     items = corpus([n.strip() for n in args.dialogues.split(",") if n.strip()])
-    backend = load_backend(settings)
-    backend.warm_up()
+    items += ami_excerpts([n.strip() for n in args.ami.split(",") if n.strip()])
+    backend = None
+    if not args.replay:
+        backend = load_backend(settings)
+        backend.warm_up()
 
     rows: list[dict[str, Any]] = []
     for name, path, meta in items:
         reference = [(t["start"], t["end"], t["speaker"]) for t in meta["turns"]]
-        run = transcribe(path, settings, backend)
+        uem = meta.get("uem")
+        here = settings
+        if args.true_count:
+            n_true = len({who for *_, who in reference})
+            here = settings.with_overrides(speakers__count=n_true)
+        if args.replay:
+            run = load_prints(name)
+            run["segments"], run["uncertain"] = replay_labels(run["segments"], run["embeddings"], here)
+        else:
+            run = transcribe(path, here, backend)
+            save_prints(name, run)
         row: dict[str, Any] = {
             "dialogue": name,
+            "set": meta["set"],
             "pattern": meta.get("pattern", ""),
             "duration_s": round(sf.info(str(path)).duration, 2),
             "reference_turns": len(reference),
-            **score(run["segments"], reference, set(run["embeddings"])),
+            **score(run["segments"], reference, set(run["embeddings"]), uem),
+            "uncertain": run["uncertain"],
             "embedded_segments": len(run["embeddings"]),
             "speaker_stage_rtf": run["speaker_update_s"] / max(run["audio_s"], 1e-9),
             "embed_rtf_alone": run["embed_s"] / max(run["audio_s"], 1e-9),
@@ -420,32 +517,51 @@ def main(argv: list[str] | None = None) -> int:
         if sweep:
             row["sweep"] = {}
             for t in sweep:
-                other = settings.with_overrides(speakers__threshold=t)
-                replayed = replay_labels(run["segments"], run["embeddings"], other)
-                s = score(replayed, reference, set(run["embeddings"]))
+                other = here.with_overrides(speakers__threshold=t)
+                replayed, _ = replay_labels(run["segments"], run["embeddings"], other)
+                s = score(replayed, reference, set(run["embeddings"]), uem)
                 keys = ("der", "confusion", "speakers_found", "short_segments_right")
                 row["sweep"][str(t)] = {k: s[k] for k in keys}
         rows.append(row)
         print(f"{name}: DER {row['der']:.1%}", file=sys.stderr)
 
     print_table(rows, sweep)
-    total_s = sum(r["scored_s"] for r in rows) or 1.0
-    keys = ("der", "missed", "false_alarm", "confusion", "oracle_der")
-    overall: dict[str, Any] = {k: sum(r[k] * r["scored_s"] for r in rows) / total_s for k in keys}  # time-weighted
-    if sweep:
-        overall["sweep_der"] = {
-            str(t): sum(r["sweep"][str(t)]["der"] * r["scored_s"] for r in rows) / total_s for t in sweep
-        }
-    print(f"overall DER {overall['der']:.1%} (oracle-label floor {overall['oracle_der']:.1%})")
+    overall: dict[str, Any] = {}
+    for group in ("synthetic", "ami"):
+        chosen = [r for r in rows if r["set"] == group]
+        if not chosen:
+            continue
+        total_s = sum(r["scored_s"] for r in chosen) or 1.0
+        keys = ("der", "missed", "false_alarm", "confusion", "oracle_der")
+        o = {k: sum(r[k] * r["scored_s"] for r in chosen) / total_s for k in keys}  # time-weighted
+        covered = sum(r["scored_s"] * (1 - r["missed"]) for r in chosen)
+        o["confusion_covered"] = sum(r["confusion"] * r["scored_s"] for r in chosen) / covered if covered else 0.0
+        o["count_within_one"] = sum(abs(r["speakers_found"] - r["speakers_true"]) <= 1 for r in chosen)
+        o["count_exact"] = sum(r["speakers_found"] == r["speakers_true"] for r in chosen)
+        o["recordings"] = len(chosen)
+        if sweep:
+            o["sweep_der"] = {
+                str(t): sum(r["sweep"][str(t)]["der"] * r["scored_s"] for r in chosen) / total_s for t in sweep
+            }
+        overall[group] = o
+        print(
+            f"{group}: DER {o['der']:.1%} (oracle-label floor {o['oracle_der']:.1%}), confusion "
+            f"{o['confusion_covered']:.1%} of covered speech, speakers found within one of the truth on "
+            f"{o['count_within_one']}/{len(chosen)} (exact {o['count_exact']})"
+        )
+    spk = settings.speakers
     result = {
         "benchmark": "diarization",
         "date": time.strftime("%Y-%m-%d"),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-        "metric": f"DER, pyannote.metrics, {COLLAR_S} s no-score collar each side of reference boundaries",
+        "metric": f"DER, pyannote.metrics, {COLLAR_S} s no-score collar each side of reference boundaries, "
+        "overlap scored; AMI on 0-30 s",
         "backend": args.backend,
         "pyannote_model": args.pyannote_model or None,
-        "threshold": settings.speakers.threshold,
-        "max_speakers": settings.speakers.max_speakers,
+        "threshold": spk.threshold,
+        "max_speakers": spk.max_speakers,
+        "count": "true count per recording" if args.true_count else spk.count,
+        "replayed": args.replay,
         "stt_model": args.model,
         "target_der": 0.10,
         "overall": overall,
@@ -458,15 +574,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(rows: list[dict[str, Any]], sweep: list[float]) -> None:
-    head = f"{'dialogue':12s} {'dur s':>6s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'oracle':>6s}"
-    head += f" {'spk':>4s} {'segs':>5s} {'span':>5s} {'short ok':>8s} {'spk RTF':>8s} {'alone':>6s}"
+    head = f"{'dialogue':12s} {'dur s':>6s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'conf/cov':>8s}"
+    head += f" {'oracle':>6s} {'spk':>7s} {'unc':>3s} {'segs':>5s} {'span':>5s} {'short ok':>8s} {'spk RTF':>8s}"
     print(head + "".join(f" {'t=' + str(t):>7s}" for t in sweep))
     for r in rows:
         short = f"{r['short_segments_right']}/{r['short_segments']}"
+        found = f"{r['speakers_found']}/{r['speakers_true']}"
         line = (
             f"{r['dialogue']:12s} {r['duration_s']:6.1f} {r['der']:6.1%} {r['missed']:6.1%} {r['false_alarm']:6.1%} "
-            f"{r['confusion']:6.1%} {r['oracle_der']:6.1%} {r['speakers_found']:4d} {r['segments']:5d} "
-            f"{r['spanning_segments']:5d} {short:>8s} {r['speaker_stage_rtf']:8.3f} {r['embed_rtf_alone']:6.3f}"
+            f"{r['confusion']:6.1%} {r['confusion_covered']:8.1%} {r['oracle_der']:6.1%} {found:>7s} "
+            f"{'yes' if r['uncertain'] else 'no':>3s} {r['segments']:5d} {r['spanning_segments']:5d} {short:>8s} "
+            f"{r['speaker_stage_rtf']:8.3f}"
         )
         print(line + "".join(f" {r['sweep'][str(t)]['der']:7.1%}" for t in sweep))
 

@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 path, reps = prepared_audio(clip, args.minutes, Path(tmpdir))
                 run = replay(clip, path, settings, backend, policy)
                 source = clip.path if not clip.crop_s else prepared_audio(clip, 0, Path(tmpdir))[0]
-                run.offline_text = offline_text(backend, source)
+                run.offline_text = " ".join([offline_text(backend, source)] * reps)  # a soak loops the clip
                 runs.append(run)
                 print(f"{set_name}/{clip.name}: {len(run.finals)} finals", file=sys.stderr)
             result = summarize(set_name, runs, backend, args, reps)
