@@ -95,3 +95,77 @@ def test_what_the_speakers_play_is_transcribed_live(pulse_server):
     assert word_error_rate(reference, text) <= 0.15, text
     stats = objs[-1]
     assert stats["type"] == "stats" and stats["realtime"] is True
+
+
+PACAT = [
+    *("pacat", "--playback", f"--device={SINK}", "--raw", "--latency-msec=20"),
+    *("--format=float32le", "--rate=16000", "--channels=1"),
+]
+
+
+def _pactl(*args: str) -> None:
+    subprocess.run(["pactl", *args], check=True, capture_output=True, timeout=10)
+
+
+def test_idle_and_suspended_stretches_keep_the_stream_on_the_wall_clock(pulse_server, whisper_backend, tmp_path):
+    """The sink left idle (parec's first bytes from an idle sink come 1-2 s late), a sentence, the sink
+    suspended (nothing reaches the monitor), another sentence: the silences come back at their length,
+    so each sentence's words are where they were played and audio time is wall time."""
+    import numpy as np
+    import soundfile as sf
+
+    from rtstt.audio.loopback import PulseMonitorSource
+    from rtstt.audio.sources import FileSource
+    from rtstt.config import Settings
+    from rtstt.events import Final, StreamEnded
+    from rtstt.pipeline import Engine
+
+    clips = [sf.read(FIXTURES / f"utt_piper_{i}.flac", dtype="float32")[0] for i in (1, 2)]
+    schedule = [(3.0, 8.0), (11.0, 16.0)]  # (play at, suspend at) on the engine's clock
+    engine = Engine(Settings(), PulseMonitorSource(f"{SINK}.monitor"), whisper_backend)
+    events: list = []
+    engine.subscribe(events.append)
+    engine.start()
+    deadline = time.monotonic() + 10
+    while engine.clock.t0 == 0.0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    t0 = engine.clock.t0
+    played_at = []
+    try:
+        for clip, (play_at, suspend_at) in zip(clips, schedule, strict=True):
+            player = subprocess.Popen(PACAT, stdin=subprocess.PIPE)
+            time.sleep(max(0.0, t0 + play_at - time.monotonic()))
+            _pactl("suspend-sink", SINK, "0")
+            played_at.append(time.monotonic() - t0)
+            assert player.stdin is not None
+            player.stdin.write(clip.tobytes())
+            player.stdin.close()
+            time.sleep(max(0.0, t0 + suspend_at - time.monotonic()))
+            player.wait(5)
+            _pactl("suspend-sink", SINK, "1")
+    finally:
+        engine.stop()
+        engine.join(30)
+        _pactl("suspend-sink", SINK, "0")
+    ended = events[-1]
+    assert isinstance(ended, StreamEnded)
+    stats = ended.stats
+    # audio time is wall time: the 3 s suspended and the late start came back as silence
+    assert abs(stats["audio_s"] - stats["wall_s"]) <= 0.15, stats
+    assert engine.source.filled_s > 3.5
+    live = [e.segment for e in events if isinstance(e, Final)]
+
+    # where the words are in the played timeline: the same audio at the same places, transcribed from a file
+    timeline = np.zeros(int((schedule[-1][1] + 1) * 16000), np.float32)
+    for clip, at in zip(clips, played_at, strict=True):
+        timeline[int(at * 16000) : int(at * 16000) + len(clip)] += clip
+    sf.write(tmp_path / "timeline.wav", timeline, 16000)
+    reference = Engine(Settings(), FileSource(tmp_path / "timeline.wav"), whisper_backend)
+    ref_events: list = []
+    reference.subscribe(ref_events.append)
+    reference.run()
+    expected = [e.segment for e in ref_events if isinstance(e, Final)]
+    assert len(expected) >= 2
+    for seg in expected:
+        nearest = min(live, key=lambda s: abs(s.start - seg.start))
+        assert abs(nearest.start - seg.start) <= 0.15, (seg, live, played_at)

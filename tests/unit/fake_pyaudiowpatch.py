@@ -5,6 +5,20 @@ missing; every output device has a loopback twin named "<name> [Loopback]" with 
 `open(..., stream_callback=cb)` calls `cb(in_data: bytes, frame_count, time_info, status)` from its own
 thread with interleaved frames in the requested format, and stops when the callback returns paComplete
 or the device disappears.
+
+Timing, as PortAudio's WASAPI host (pa_win_wasapi.c, shared mode = polling thread) and its buffer
+processor (pa_process.c) produce it, in real time:
+- the audio engine completes one packet per 10 ms period; while no render stream is active
+  (`playing["silent_spans"]`) it completes none, so there are no callbacks at all;
+- the polling thread takes every completed packet; for each, `current_time` is PortAudio's clock now
+  (its own origin, not time.monotonic's) and the host's `input_buffer_adc_time` is `current_time`
+  minus the frames still waiting in the endpoint buffer (this packet included);
+- the buffer processor cuts packets into callbacks of exactly `frames_per_buffer` frames, holding a
+  partial one until more packets come (across a silent span too): the callback's adc time is the
+  packet's minus the frames held, then advances by `frames_per_buffer` per callback;
+- `status` is 0: PortAudio passes neither AUDCLNT_BUFFERFLAGS_SILENT nor DATA_DISCONTINUITY on;
+- `playing["stall"] = (at_s, for_s)`: the polling thread is not scheduled for `for_s`; the packets wait
+  in the endpoint buffer and come back to back afterwards, with their capture times.
 """
 
 from __future__ import annotations
@@ -16,6 +30,8 @@ import numpy as np
 
 paFloat32 = 1
 paInt16 = 8
+paInputUnderflow = 1
+paInputOverflow = 2
 paContinue = 0
 paComplete = 1
 paAbort = 2
@@ -60,9 +76,17 @@ DEVICES = [
     },
 ]
 
-# What the "speakers" play: a function of (start_frame, frames, rate) -> (frames, channels) float32.
-playing = {"signal": None, "unplug_after_s": None, "wasapi": True}
+PACKET_S = 0.01  # WASAPI shared mode: one packet per 10 ms engine period
+PA_CLOCK_ORIGIN = 1000.0  # PortAudio's clock (PaUtil_GetTime) has its own origin
+
+# What the "speakers" play: a function of (start_frame, frames, rate) -> (frames, channels) float32, the
+# frame counted from the stream's start on the device clock (silent spans included).
+playing: dict = {"signal": None, "unplug_after_s": None, "wasapi": True, "silent_spans": [], "stall": None}
 opened: list[dict] = []
+
+
+def pa_time() -> float:
+    return time.monotonic() + PA_CLOCK_ORIGIN
 
 
 class Stream:
@@ -81,18 +105,44 @@ class Stream:
         k = self.kwargs
         rate, channels, n = k["rate"], k["channels"], k["frames_per_buffer"]
         assert k["format"] == paFloat32 and k["input"] is True
-        pos, t0 = 0, time.monotonic()
+        packet = round(rate * PACKET_S)
+        t0 = time.monotonic()
+        done = 0  # packets the engine has completed (or skipped: nothing rendered)
+        waiting: list[np.ndarray] = []  # completed packets in the endpoint buffer
+        held = np.zeros((0, channels), np.float32)  # the buffer processor's partial callback buffer
+        stalled = False
         while not self._stop.is_set():
-            if playing["unplug_after_s"] is not None and time.monotonic() - t0 > playing["unplug_after_s"]:
+            elapsed = time.monotonic() - t0
+            if playing["unplug_after_s"] is not None and elapsed > playing["unplug_after_s"]:
                 break
-            signal = playing["signal"]
-            frames = signal(pos, n, rate) if signal else np.zeros((n, channels), np.float32)
-            data = np.ascontiguousarray(frames, dtype=np.float32).tobytes()
-            _, flag = k["stream_callback"](data, n, {}, 0)
-            pos += n
+            stall = playing["stall"]
+            if stall is not None and not stalled and elapsed >= stall[0]:
+                stalled = True
+                time.sleep(stall[1])
+                continue
+            while (done + 1) * packet <= elapsed * rate:
+                start = done * packet
+                done += 1
+                if any(a <= start / rate < b for a, b in playing["silent_spans"]):
+                    continue  # no render stream: WASAPI sends no packet
+                signal = playing["signal"]
+                frames = signal(start, packet, rate) if signal else np.zeros((packet, channels), np.float32)
+                waiting.append(np.asarray(frames, dtype=np.float32).reshape(packet, channels))
+            flag = paContinue
+            while waiting and flag == paContinue and not self._stop.is_set():
+                current = pa_time()
+                adc = current - sum(len(p) for p in waiting) / rate  # GetCurrentPadding: this packet and later
+                adc -= len(held) / rate  # PaUtil_BeginBufferProcessing
+                held = np.concatenate([held, waiting.pop(0)])
+                while len(held) >= n and flag == paContinue:
+                    data = np.ascontiguousarray(held[:n]).tobytes()
+                    held = held[n:]
+                    time_info = {"input_buffer_adc_time": adc, "current_time": current, "output_buffer_dac_time": 0.0}
+                    _, flag = k["stream_callback"](data, n, time_info, 0)
+                    adc += n / rate
             if flag != paContinue:
                 break
-            time.sleep(n / rate / 4)  # faster than real time keeps the test short
+            time.sleep(PACKET_S / 2)
         self._active = False
 
     def is_active(self) -> bool:

@@ -6,15 +6,21 @@
 - Linux: the `.monitor` source of a PulseAudio or PipeWire (pipewire-pulse) sink, recorded with
   `parec` from pulseaudio-utils, which needs no ALSA plugin configuration.
 - macOS has no loopback API: users install a virtual device (BlackHole) and pick it as a microphone.
+
+Both keep the stream on the wall clock (base.RingSource with a `WallClock`): a loopback delivers
+nothing while nothing plays (WASAPI sends no packets; a suspended sink's monitor sends nothing; parec
+on an idle sink starts one or two seconds late), and that time becomes silence of the right length.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -78,12 +84,17 @@ def list_pulse_monitors() -> list[DeviceInfo]:
 
 
 class PulseMonitorSource(RingSource):
-    """Records a sink's monitor through `parec` (raw float32 mono) on a reader thread."""
+    """Records a sink's monitor through `parec` (raw float32 mono) on a reader thread.
+
+    parec gives no capture times, so each block's place on the wall clock is estimated from when it
+    arrives. The reader takes everything waiting in the pipe at once: after a stall (this process or
+    parec not scheduled for a while) the backlog is one block whose length says where it started,
+    not a gap followed by a burst."""
 
     def __init__(self, monitor: str) -> None:
         if shutil.which("parec") is None:
             raise AudioDeviceError("system audio needs `parec`", "Debian/Ubuntu: sudo apt install pulseaudio-utils")
-        super().__init__(name=f"system audio ({monitor})", rate=PULSE_RATE)
+        super().__init__(name=f"system audio ({monitor})", rate=PULSE_RATE, wall_clock=True)
         self.monitor = monitor
         self._proc: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
@@ -99,25 +110,51 @@ class PulseMonitorSource(RingSource):
             "--latency-msec=20",
             "--client-name=rtstt",
         ]
+        self.clock_start()
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._thread = threading.Thread(target=self._pump, name="rtstt-parec", daemon=True)
         self._thread.start()
 
+    def _fd(self) -> int | None:
+        if self._proc is None or self._proc.stdout is None or self._proc.stdout.closed:
+            return None
+        return self._proc.stdout.fileno()
+
+    def _readable(self, timeout: float) -> bool:
+        fd = self._fd()
+        if fd is None:
+            return False
+        try:
+            return bool(select.select([fd], [], [], timeout)[0])
+        except (OSError, ValueError):
+            return False
+
+    def _capture_pending(self) -> bool:
+        return self._readable(0.0)
+
     def _pump(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
+        fd = self._fd()
+        assert fd is not None
         rest = b""
-        while True:
+        ended = False
+        while not ended:
             try:
-                data = os.read(fd, 4 * int(self.rate * 0.02))
+                data = os.read(fd, 1 << 16)
             except OSError:
                 data = b""
-            if not data:
-                break
+            ended = not data
+            while not ended and self._readable(0.002):  # the rest of a burst: one block, one estimate
+                try:
+                    more = os.read(fd, 1 << 16)
+                except OSError:
+                    more = b""
+                ended = not more
+                data += more
             data = rest + data
             cut = len(data) - len(data) % 4
             rest = data[cut:]
-            self.ring.write(np.frombuffer(data[:cut], dtype="<f4"))
+            if cut:
+                self.capture(np.frombuffer(data[:cut], dtype="<f4"))
         if not self._stopped.is_set():
             err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
             self.fail(AudioDeviceError(f"system audio capture stopped: {err or 'parec exited'}", "check the output"))
@@ -191,8 +228,32 @@ def list_wasapi_loopback(pyaudio: Any | None = None) -> list[DeviceInfo]:
         pa.terminate()
 
 
+def capture_time(time_info: Any, now: float) -> float | None:
+    """When a PortAudio callback's first frame was captured, on `time.monotonic()`'s clock (`now` is the
+    callback's), from `input_buffer_adc_time` and `current_time` (PortAudio's own clock, other origin);
+    None when the host gives no usable time (0, or an implausible delay)."""
+    try:
+        adc = float(time_info["input_buffer_adc_time"])
+        current = float(time_info["current_time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    delay = current - adc
+    if adc <= 0 or current <= 0 or not 0.0 <= delay <= 2.0:
+        return None
+    return now - delay
+
+
 class WasapiLoopbackSource(RingSource):
-    """What the speakers play, captured by WASAPI in shared loopback mode."""
+    """What the speakers play, captured by WASAPI in shared loopback mode.
+
+    What reaches Python through PortAudio (pyaudiowpatch): no callbacks at all while nothing plays;
+    packets that WASAPI marks silent as ordinary (zero) data, since PortAudio ignores
+    AUDCLNT_BUFFERFLAGS_SILENT and DATA_DISCONTINUITY and passes status 0 (pa_win_wasapi.c,
+    ProcessInputBuffer / WaspiHostProcessingLoop); and `time_info["input_buffer_adc_time"]`, the
+    capture time of the buffer's first frame on PortAudio's clock (`current_time` minus what is still
+    waiting in the endpoint buffer). That time, taken relative to `current_time`, places every buffer
+    on the wall clock exactly, so a gap is filled to the frame and a late buffer is never mistaken for
+    one. paInputOverflow, should a host report it, is taken as a discontinuity."""
 
     def __init__(self, name: str | None = None, pyaudio: Any | None = None) -> None:
         self._pyaudio = pyaudio or _pyaudiowpatch()
@@ -202,7 +263,7 @@ class WasapiLoopbackSource(RingSource):
         except Exception:
             self._pa.terminate()
             raise
-        super().__init__(name=f"system audio ({info['name']})", rate=int(info["defaultSampleRate"]))
+        super().__init__(name=f"system audio ({info['name']})", rate=int(info["defaultSampleRate"]), wall_clock=True)
         self._index = int(info["index"])
         self._channels = max(1, int(info["maxInputChannels"]))
         self._stream: Any = None
@@ -211,11 +272,18 @@ class WasapiLoopbackSource(RingSource):
         channels = self._channels
         pyaudio = self._pyaudio
 
+        overflow = int(getattr(pyaudio, "paInputOverflow", 2))
+
         def callback(in_data: bytes, frame_count: int, time_info: Any, status: int) -> tuple[None, int]:
             frames = np.frombuffer(in_data, dtype=np.float32).reshape(-1, channels)
-            self.ring.write(frames.mean(axis=1) if channels > 1 else frames[:, 0])
+            self.capture(
+                frames.mean(axis=1) if channels > 1 else frames[:, 0],
+                captured_at=capture_time(time_info, time.monotonic()),
+                discontinuity=bool(status & overflow),
+            )
             return (None, pyaudio.paContinue)
 
+        self.clock_start()
         try:
             self._stream = self._pa.open(
                 format=pyaudio.paFloat32,
