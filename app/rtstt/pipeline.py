@@ -297,6 +297,7 @@ class Engine:
             "latency_p95_s": _r(self.latency.p95),
             "max_backlog_s": round(self._max_backlog, 3),
             "dropped_s": round(float(getattr(self.source, "dropped_s", 0.0)), 3),
+            "silence_filled_s": round(float(getattr(self.source, "filled_s", 0.0)), 3),  # idle system audio
             "step_s": round(self.policy.step_s, 3),
             "model": self.backend.name,
             "device": self.backend.choice.device_name,
