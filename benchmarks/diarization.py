@@ -20,6 +20,8 @@ floor that the segmentation alone sets, so `der - oracle_der` is the error of th
 `confusion_covered`: confusion as a share of the reference speech the transcript's segments cover (total
 minus missed); speakers found against the reference's count; `uncertain`: the stage said it could not
 tell the voices apart with confidence.
+`--segments reference` measures the labelling alone: the reference turns are the segments (no Whisper),
+embedded and labelled by the real speaker stage.
 Every run stores its segments and voice prints in tests/fixtures/cache/diarization_prints/; `--replay`
 scores the real SpeakersStage on those (no re-transcription: only the labelling is measured), and
 `--sweep` replays them at other thresholds. Writes benchmarks/results/diarization.json.
@@ -256,6 +258,32 @@ def corpus(names: list[str]) -> list[tuple[str, Path, dict[str, Any]]]:
 # -- the engine, end to end ----------------------------------------------------------------------------------
 
 
+def reference_segments(path: Path, reference: list[tuple[float, float, str]], settings: Settings) -> dict[str, Any]:
+    """The labelling alone, on perfect segmentation: one segment per reference turn (overlapping turns stay
+    separate segments, each with the mixed audio), voice prints by the configured encoder, labels by the
+    real SpeakersStage (replayed)."""
+    from rtstt.speakers.ge2e import MIN_SPEECH_S
+    from rtstt.stages import speakers_stage
+
+    stage = speakers_stage(settings.speakers, lambda event: None)
+    stage.load()
+    audio, rate = sf.read(str(path), dtype="float32")
+    assert rate == fx.SR and audio.ndim == 1
+    turns = sorted(reference)
+    segments = [Segment(start, end, "", speaker=None, id=i + 1) for i, (start, end, _) in enumerate(turns)]
+    t0 = time.perf_counter()
+    embeddings = {}
+    for s in segments:
+        clip = audio[int(s.start * fx.SR) : int(s.end * fx.SR)]
+        if len(clip) >= MIN_SPEECH_S * fx.SR:
+            embeddings[s.id] = stage.encoder.embed(clip)
+    embed_s = time.perf_counter() - t0
+    labelled, uncertain = replay_labels(segments, embeddings, settings)
+    duration = len(audio) / fx.SR
+    run = {"segments": labelled, "embeddings": embeddings, "uncertain": uncertain, "audio_s": duration}
+    return {**run, "wall_s": 0.0, "speaker_update_s": 0.0, "embed_s": embed_s}
+
+
 def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage."""
     engine = Engine(settings, FileSource(path, realtime=False), backend)
@@ -462,6 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dialogues", default=",".join([*DIALOGUES, "conversation"]), help="synthetic ('' for none)")
     p.add_argument("--ami", default=",".join(AMI_NAMES), help="AMI excerpts in ../shared/data/ami ('' for none)")
     p.add_argument("--replay", action="store_true", help="label the stored voice prints instead of transcribing")
+    p.add_argument(
+        "--segments",
+        choices=("transcript", "reference"),
+        default="transcript",
+        help="segments from the transcript (end to end), or the reference turns (the labelling alone)",
+    )
     p.add_argument("--model", default="tiny.en")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "diarization.json")
@@ -483,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     items = corpus([n.strip() for n in args.dialogues.split(",") if n.strip()])
     items += ami_excerpts([n.strip() for n in args.ami.split(",") if n.strip()])
     backend = None
-    if not args.replay:
+    if not args.replay and args.segments == "transcript":
         backend = load_backend(settings)
         backend.warm_up()
 
@@ -495,12 +529,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.true_count:
             n_true = len({who for *_, who in reference})
             here = settings.with_overrides(speakers__count=n_true)
+        prints = name if args.segments == "transcript" else f"{name}.reference"
         if args.replay:
-            run = load_prints(name)
+            run = load_prints(prints)
             run["segments"], run["uncertain"] = replay_labels(run["segments"], run["embeddings"], here)
         else:
-            run = transcribe(path, here, backend)
-            save_prints(name, run)
+            run = transcribe(path, here, backend) if backend else reference_segments(path, reference, here)
+            save_prints(prints, run)
         row: dict[str, Any] = {
             "dialogue": name,
             "set": meta["set"],
@@ -562,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_speakers": spk.max_speakers,
         "count": "true count per recording" if args.true_count else spk.count,
         "replayed": args.replay,
+        "segments": args.segments,
         "stt_model": args.model,
         "target_der": 0.10,
         "overall": overall,

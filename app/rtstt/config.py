@@ -28,6 +28,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "stt.partial_interval_s": (0.05, 10.0),
     "speakers.threshold": (0.1, 0.99),
     "speakers.max_speakers": (0, 32),
+    "speakers.count": (0, 10),
     "insights.window_minutes": (0.5, 60.0),
     "insights.top_n": (1, 50),
     "insights.interval_s": (1.0, 600.0),
@@ -131,12 +132,14 @@ class SpeakerSettings:
     backend: str = "ge2e"  # ge2e (offline, resemblyzer) | pyannote (local checkpoint or a download with a token)
     threshold: float = 0.65  # cosine similarity that joins a segment to a known speaker (benchmarks/diarization.py)
     max_speakers: int = 0  # 0 = no limit
+    count: int = 0  # the number of speakers when the user knows it (--speakers N); 0 = find it from the voices
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
 
     def validate(self) -> None:
         _choice("speakers.backend", self.backend)
         _range("speakers.threshold", self.threshold)
         _range("speakers.max_speakers", self.max_speakers)
+        _range("speakers.count", self.count)
 
 
 @dataclass

@@ -92,9 +92,13 @@ class Final:
 
 @dataclass(frozen=True, slots=True)
 class SpeakerLabels:
-    """Speaker ids for segment ids, possibly relabelling earlier segments."""
+    """Speaker ids for segment ids, possibly relabelling earlier segments. `uncertain`: the speaker stage
+    could not tell the voices apart with confidence (too few voice prints, or speakers that are not
+    clearly separated): the labels so far may merge different people or split one. It describes the
+    whole session as of this event (the latest event's value holds), not just these labels."""
 
     labels: dict[int, str]
+    uncertain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,8 +165,9 @@ class InsightsStage(Stage):
 
 
 class SpeakersStage(Stage):
-    """Who spoke: GE2E voice prints of finalized segments, clustered online into S1, S2, ...; at stop the
-    whole session is re-clustered and relabelled consistently with what the user already saw."""
+    """Who spoke: GE2E voice prints of finalized segments, the whole session re-clustered whenever new
+    prints arrive (the number of speakers estimated from the session, or `count` when the user knows it),
+    relabelled consistently with what the user already saw (rtstt.speakers.clustering)."""
 
     name = "speakers"
     needs_audio = True
@@ -178,18 +179,23 @@ class SpeakersStage(Stage):
         max_speakers: int = 0,
         backend: str = "ge2e",
         pyannote_model: str = "",
+        count: int = 0,
     ) -> None:
         super().__init__(publish, interval_s=0.5)
-        from rtstt.speakers.clustering import OnlineClustering
+        from rtstt.speakers.clustering import SessionClustering
 
         self.backend = backend
         self.pyannote_model = pyannote_model
         self.threshold = threshold
         self.max_speakers = max_speakers
-        self.online = OnlineClustering(threshold, max_speakers)
+        self.count = count  # known number of speakers; 0 = estimate it
+        self.session = SessionClustering(threshold, max_speakers, count)
         self.encoder = None
         self.embeddings: dict[int, np.ndarray] = {}
         self.labels: dict[int, str] = {}
+        self.uncertain = False  # the voices could not be told apart with confidence (see SpeakerLabels)
+        self._passes = 0  # re-clusterings so far
+        self._named_at: dict[int, int] = {}  # the pass in which each embedded segment got its current id
 
     def load(self) -> None:
         if self.backend == "pyannote":
@@ -215,7 +221,7 @@ class SpeakersStage(Stage):
         from rtstt.speakers.ge2e import MIN_SPEECH_S
 
         assert self.encoder is not None
-        new: dict[int, str] = {}
+        added = False
         for seg in segments:
             if seg.id in self.embeddings or seg.id in self.labels:
                 continue
@@ -224,27 +230,30 @@ class SpeakersStage(Stage):
             if audio is None or len(audio) < MIN_SPEECH_S * SAMPLE_RATE:
                 continue
             self.embeddings[seg.id] = self.encoder.embed(audio)
-            new[seg.id] = self.labels[seg.id] = self.online.assign(self.embeddings[seg.id], seg.end - seg.start)
-        if final:
-            new.update(self._recluster(segments))
+            self.session.add(seg.id, self.embeddings[seg.id], seg.end - seg.start)
+            added = True
+        was_uncertain = self.uncertain
+        new: dict[int, str] = self._recluster(segments) if added or final else {}
         new.update(self._fill_short(segments, final))
-        if new:
-            self.publish(SpeakerLabels(new))
+        if new or self.uncertain != was_uncertain:
+            self.publish(SpeakerLabels(new, uncertain=self.uncertain))
 
     def _recluster(self, segments: list[Segment]) -> dict[int, str]:
-        from rtstt.speakers.clustering import agglomerative, relabel_consistently
+        """The whole session clustered again; clusters named after the ids the user already saw."""
+        from rtstt.speakers.clustering import relabel_consistently
 
-        embedded = [s for s in segments if s.id in self.embeddings]
-        ids = [s.id for s in embedded]
+        clusters, result = self.session.cluster()
+        self.uncertain = result.uncertain
+        self._passes += 1
+        ids = [s.id for s in segments if s.id in clusters]
+        shown = [self.labels.get(i) for i in ids]
+        seniority = [self._passes - self._named_at.get(i, self._passes) for i in ids]  # passes it has shown it
+        names = relabel_consistently([clusters[i] for i in ids], shown, seniority)
         changed: dict[int, str] = {}
-        if len(ids) >= 2:
-            durations = np.array([s.end - s.start for s in embedded])
-            clusters = agglomerative(
-                np.stack([self.embeddings[i] for i in ids]), self.threshold, self.max_speakers, durations
-            )
-            for seg_id, name in zip(ids, relabel_consistently(clusters, [self.labels[i] for i in ids]), strict=True):
-                if self.labels.get(seg_id) != name:
-                    changed[seg_id] = self.labels[seg_id] = name
+        for seg_id, name in zip(ids, names, strict=True):
+            if self.labels.get(seg_id) != name:
+                changed[seg_id] = self.labels[seg_id] = name
+                self._named_at[seg_id] = self._passes
         return changed
 
     def _fill_short(self, segments: list[Segment], final: bool) -> dict[int, str]:
@@ -355,12 +364,16 @@ class SummaryStage(Stage):
         self.publish(Summary(self.summary, final, tuple(self.action_items)))
 
 
+def speakers_stage(spk, publish: Publish) -> SpeakersStage:
+    """The speaker stage for the `speakers` settings section."""
+    return SpeakersStage(publish, spk.threshold, spk.max_speakers, spk.backend, spk.pyannote_model, spk.count)
+
+
 def build_stages(settings, publish: Publish) -> list[Stage]:
     """The downstream stages the settings turn on."""
     stages: list[Stage] = []
     if settings.speakers.enabled:
-        spk = settings.speakers
-        stages.append(SpeakersStage(publish, spk.threshold, spk.max_speakers, spk.backend, spk.pyannote_model))
+        stages.append(speakers_stage(settings.speakers, publish))
     if settings.insights.enabled:
         ins = settings.insights
         stages.append(InsightsStage(publish, ins.interval_s, ins.window_minutes * 60, ins.top_n))

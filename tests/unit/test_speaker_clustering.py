@@ -1,9 +1,21 @@
-import numpy as np
+"""Speaker clustering on synthetic voice prints: GE2E-like vectors whose similarities overlap as real
+voices' do (same person ~0.84, different people ~0.77), and far-apart ones like the synthetic fixtures'."""
 
-from rtstt.speakers.clustering import OnlineClustering, agglomerative, relabel_consistently
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from rtstt.speakers.clustering import (
+    SessionClustering,
+    agglomerative,
+    cluster_session,
+    relabel_consistently,
+)
 
 
 def voices(n_speakers: int, per: int, dim: int = 256, spread: float = 0.35, seed: int = 0):
+    """Far-apart voices (random centres): easy, like a male and a female synthetic voice."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((n_speakers, dim))
     xs, ys = [], []
@@ -15,52 +27,238 @@ def voices(n_speakers: int, per: int, dim: int = 256, spread: float = 0.35, seed
     return np.asarray(xs)[order], [ys[i] for i in order]
 
 
-def purity(labels, truth) -> float:
-    from collections import Counter
+def real_like(n_speakers: int, n: int, same: float = 0.84, diff: float = 0.77, seed: int = 0, short: float = 0.3):
+    """GE2E-like prints of real voices: a component every print shares, a small per-speaker offset and
+    per-segment noise (twice as much for segments under 1.2 s), scaled so that same-speaker pairs average
+    about `same` and different-speaker pairs about `diff`. Returns prints, seconds of speech, speakers."""
+    rng = np.random.default_rng(seed)
+    dim, noise_dim = 256, 64
+    basis = np.linalg.qr(rng.standard_normal((dim, noise_dim + n_speakers + 1)))[0]
+    shared = basis[:, 0] * np.sqrt(diff)
+    offsets = [basis[:, 1 + k] * np.sqrt(same - diff) for k in range(n_speakers)]
+    noise_basis = basis[:, n_speakers + 1 :]
+    truth = [k % n_speakers for k in range(n)]
+    rng.shuffle(truth)
+    prints, seconds = [], []
+    for k in truth:
+        dur = rng.uniform(0.6, 1.2) if rng.random() < short else rng.uniform(1.5, 8.0)
+        power = (1 - same) * (2.0 if dur < 1.2 else 1.0) * rng.uniform(0.6, 1.4)
+        noise = noise_basis @ rng.standard_normal(noise_dim)
+        prints.append(shared + offsets[k] + noise * np.sqrt(power) / np.linalg.norm(noise))
+        seconds.append(dur)
+    return np.asarray(prints), np.asarray(seconds), truth
 
+
+def mean_similarities(x: np.ndarray, truth: list[int]) -> tuple[float, float]:
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sims = u @ u.T
+    t = np.asarray(truth)
+    same = (t[:, None] == t[None, :]) & ~np.eye(len(t), dtype=bool)
+    return float(sims[same].mean()), float(sims[t[:, None] != t[None, :]].mean())
+
+
+def purity(labels, truth) -> float:
     pairs = Counter(zip(labels, truth, strict=True))
-    best = {}
+    best: dict = {}
     for (lab, _truth), c in pairs.items():
         best[lab] = max(best.get(lab, 0), c)
     return sum(best.values()) / len(truth)
 
 
-def test_online_clustering_finds_an_unknown_number_of_speakers():
-    x, truth = voices(3, 20)
-    online = OnlineClustering(threshold=0.6)
-    labels = [online.assign(e) for e in x]
-    assert online.n_speakers == 3
-    assert purity(labels, truth) == 1.0
+# -- real-like voices: the number of speakers from the session itself --------------------------------------
 
 
-def test_max_speakers_caps_new_ids():
-    x, _ = voices(4, 10)
-    online = OnlineClustering(threshold=0.99, max_speakers=2)
-    labels = {online.assign(e) for e in x}
-    assert labels == {"S1", "S2"}
+@pytest.mark.parametrize("n_speakers", [2, 3, 4])
+def test_overlapping_real_like_voices_are_told_apart_where_a_fixed_threshold_merged_them(n_speakers):
+    x, seconds, truth = real_like(n_speakers, 60, seed=n_speakers)
+    same, diff = mean_similarities(x, truth)
+    assert 0.76 < same < 0.86 and 0.70 < diff < 0.79 and same - diff < 0.1  # the ranges overlap as measured
+    assert len(set(agglomerative(x, 0.65, 0, seconds))) == 1  # the old fixed threshold: everyone is S1
+    result = cluster_session(x, seconds)
+    assert result.n_speakers == n_speakers
+    assert purity(result.labels, truth) >= 0.95
+    assert not result.uncertain
 
 
-def test_reclustering_at_stop_keeps_the_ids_the_user_saw():
-    x, truth = voices(2, 15, seed=3)
-    online = OnlineClustering(threshold=0.6)
-    seen = [online.assign(e) for e in x]
-    seen[4] = "S2" if seen[4] == "S1" else "S1"  # one online mistake
-    final = relabel_consistently(agglomerative(x, threshold=0.6), seen)
-    assert purity(final, truth) == 1.0
-    agree = sum(a == b for a, b in zip(final, seen, strict=True))
-    assert agree == len(seen) - 1  # only the mistake changed
+def test_one_real_like_voice_stays_one_speaker():
+    x, seconds, _truth = real_like(1, 60, seed=7)
+    result = cluster_session(x, seconds)
+    assert result.n_speakers == 1 and not result.uncertain
 
 
-def test_agglomerative_respects_max_speakers_and_handles_empty_input():
-    x, _ = voices(3, 5)
-    assert len(set(agglomerative(x, threshold=0.99, max_speakers=2))) == 2
-    assert agglomerative(np.zeros((0, 8))) == []
+def test_far_apart_voices_are_two_speakers_from_the_first_prints_on():
+    x, truth = voices(2, 2, seed=1)
+    result = cluster_session(x, np.full(len(x), 3.0))
+    assert result.n_speakers == 2 and purity(result.labels, truth) == 1.0
+    assert not result.uncertain  # absolutely apart: no doubt even with four prints
 
 
-def test_a_stray_short_print_does_not_become_a_speaker_at_stop():
+def test_few_prints_of_similar_voices_are_flagged_uncertain():
+    x, seconds, _truth = real_like(2, 8, seed=3)
+    assert cluster_session(x, seconds).uncertain
+
+
+def test_indistinguishable_voices_are_flagged_even_when_the_user_gives_the_count():
+    x, seconds, _ = real_like(1, 60, seed=11)  # one voice, but the user says two people spoke
+    result = cluster_session(x, seconds, count=2)
+    assert result.n_speakers == 2
+    assert result.uncertain
+
+
+# -- a known number of speakers -------------------------------------------------------------------------
+
+
+def test_a_known_count_is_honoured_with_few_prints():
+    x, seconds, truth = real_like(3, 12, seed=5, short=0.0)
+    result = cluster_session(x, seconds, count=3)
+    assert result.n_speakers == 3
+    assert purity(result.labels, truth) >= 0.75
+    assert cluster_session(x, seconds, count=1).n_speakers == 1
+    assert not cluster_session(x, seconds, count=1).uncertain  # one speaker, as the user said
+
+
+def test_a_known_count_beyond_the_prints_gives_one_speaker_per_print():
+    x, _truth = voices(2, 1, seed=2)
+    assert cluster_session(x, np.full(2, 3.0), count=4).n_speakers == 2
+
+
+def test_max_speakers_caps_the_estimate():
+    x, seconds, _truth = real_like(4, 80, seed=4)
+    assert cluster_session(x, seconds).n_speakers == 4
+    assert cluster_session(x, seconds, max_speakers=2).n_speakers == 2
+
+
+# -- short and stray prints ------------------------------------------------------------------------------
+
+
+def test_short_prints_join_a_speaker_instead_of_making_one():
+    x, truth = voices(2, 10, seed=6)
+    seconds = np.where(np.arange(len(x)) % 3 == 0, 0.7, 3.0)  # a third of the prints are under a second
+    result = cluster_session(x, seconds)
+    assert result.n_speakers == 2 and purity(result.labels, truth) == 1.0
+
+
+def test_a_stray_short_print_does_not_become_a_speaker():
     x, truth = voices(2, 10, seed=5)
     stray = np.random.default_rng(9).standard_normal((1, x.shape[1]))  # one odd voice print, 1.5 s long
     durations = np.array([4.0] * len(x) + [1.5])
-    labels = agglomerative(np.vstack([x, stray]), threshold=0.6, weights=durations)
+    labels = cluster_session(np.vstack([x, stray]), durations).labels
     assert len(set(labels)) == 2
     assert purity(labels[:-1], truth) == 1.0
+    assert len(set(agglomerative(np.vstack([x, stray]), threshold=0.6, weights=durations))) == 2
+
+
+def test_empty_and_single_sessions():
+    assert cluster_session(np.zeros((0, 8))).labels == []
+    one = cluster_session(np.ones((1, 8)))
+    assert one.labels == [0] and one.n_speakers == 1 and not one.uncertain
+    assert agglomerative(np.zeros((0, 8))) == []
+
+
+def test_agglomerative_respects_max_speakers():
+    x, _ = voices(3, 5)
+    assert len(set(agglomerative(x, threshold=0.99, max_speakers=2))) == 2
+
+
+# -- the session as it grows ------------------------------------------------------------------------------
+
+
+def test_a_long_session_is_clustered_in_bounded_units_without_mixing_speakers():
+    x, seconds, truth = real_like(3, 600, seed=8)
+    session = SessionClustering(max_units=100)
+    for i, (e, s) in enumerate(zip(x, seconds, strict=True)):
+        session.add(i, e, s)
+    assert len(session._keys) == 100 and len(session) == 600
+    assert all(len({truth[i] for i in keys}) == 1 for keys in session._keys)  # units never mix voices
+    by_key, result = session.cluster()
+    assert result.n_speakers == 3 and not result.uncertain
+    assert purity([by_key[i] for i in range(600)], truth) >= 0.99
+
+
+def test_the_count_grows_as_the_session_does():
+    x, seconds, _truth = real_like(3, 60, seed=12)
+    session = SessionClustering()
+    found = []
+    for i, (e, s) in enumerate(zip(x, seconds, strict=True)):
+        session.add(i, e, s)
+        if i in (3, 59):
+            found.append(session.cluster()[1])
+    assert found[0].uncertain  # four prints of similar voices: no confidence yet
+    assert found[1].n_speakers == 3 and not found[1].uncertain
+
+
+def test_relabelling_keeps_the_ids_the_user_saw():
+    shown = ["S1", "S1", "S2", "S2", "S1", None, None]
+    assert relabel_consistently([0, 0, 1, 1, 0, 2, 1], shown) == ["S1", "S1", "S2", "S2", "S1", "S3", "S2"]
+    # the clusters swap numbers: the names follow the segments, not the numbers
+    assert relabel_consistently([1, 1, 0, 0, 1], shown[:5]) == ["S1", "S1", "S2", "S2", "S1"]
+    # a speaker that went away leaves its id free; one mistake seen is corrected
+    assert relabel_consistently([0, 0, 0, 1, 1], ["S2", "S2", "S2", "S2", "S1"]) == ["S2", "S2", "S2", "S1", "S1"]
+    assert relabel_consistently([0, 0], [None, None]) == ["S1", "S1"]
+    # a voice split for a moment (S3 on its larger half) and merged again gets back the id seen longest
+    shown = ["S1", "S1", "S3", "S3", "S3", "S2"]
+    assert relabel_consistently([0, 0, 0, 0, 0, 1], shown)[0] == "S3"
+    assert relabel_consistently([0, 0, 0, 0, 0, 1], shown, [9, 9, 1, 1, 1, 9]) == ["S1"] * 5 + ["S2"]
+
+
+# -- the speaker stage and the settings -------------------------------------------------------------------
+
+
+def test_the_stage_relabels_the_session_as_it_grows_and_says_when_it_is_uncertain():
+    from rtstt.config import Settings
+    from rtstt.events import Segment, SpeakerLabels
+    from rtstt.stages import speakers_stage
+
+    x, seconds, truth = real_like(2, 40, seed=21, short=0.0)
+    events: list = []
+    stage = speakers_stage(Settings().with_overrides(speakers__enabled=True).speakers, events.append)
+    queue = list(x)
+
+    class Prints:  # the recorded voice prints instead of GE2E
+        def embed(self, audio):
+            return queue.pop(0)
+
+    stage.encoder = Prints()
+    segments, start = [], 0.0
+    for i, s in enumerate(seconds):
+        segments.append(Segment(start, start + s, "words", id=i + 1))
+        start += s + 0.3
+        stage.submit(segments[-1], np.zeros(16000, np.float32))
+        stage.update(list(segments), final=False)
+    stage.update(segments, final=True)
+
+    published = [e for e in events if isinstance(e, SpeakerLabels)]
+    assert any(e.uncertain for e in published[:5])  # a few similar voices: not sure yet, and it says so
+    assert not published[-1].uncertain  # forty prints: sure
+    labels: dict[int, str] = {}
+    for e in published:
+        labels.update(e.labels)
+    final = [labels[s.id] for s in segments]
+    assert set(final) == {"S1", "S2"} and purity(final, truth) >= 0.95
+    relabelled = sum(1 for e in published[1:] for k in e.labels if k < max(e.labels))
+    assert relabelled > 0  # earlier lines changed speaker as the session grew
+
+
+def test_the_known_count_reaches_the_stage_from_settings_and_flags(monkeypatch):
+    from rtstt.cli import _split_speakers_flag, build_parser
+    from rtstt.cli.common import settings_from
+    from rtstt.config import Settings
+    from rtstt.errors import SettingsError
+    from rtstt.stages import build_stages
+
+    def parsed(*argv):
+        return settings_from(build_parser().parse_args(_split_speakers_flag(list(argv)))).speakers
+
+    assert parsed("transcribe", "a.wav", "-o", "a.json").enabled is False
+    on = parsed("transcribe", "a.wav", "-o", "a.json", "--speakers")
+    assert on.enabled and on.count == 0
+    assert parsed("transcribe", "--speakers", "a.wav", "-o", "a.json").enabled  # the flag alone, then the file
+    three = parsed("transcribe", "a.wav", "--speakers", "3", "-o", "a.json")
+    assert three.enabled and three.count == 3
+    assert parsed("live", "--speakers=2").count == 2
+    with pytest.raises(SettingsError, match=r"speakers\.count"):
+        parsed("live", "--speakers", "11")
+    with pytest.raises(SettingsError, match=r"speakers\.count"):
+        Settings().with_overrides(speakers__count=-1)
+    stage = build_stages(Settings().with_overrides(speakers__enabled=True, speakers__count=4), lambda e: None)[0]
+    assert stage.name == "speakers" and stage.session.count == 4

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from rtstt import __version__
-from rtstt.cli.common import check_output, settings_from
+from rtstt.cli.common import SPEAKERS_ON, check_output, settings_from
 from rtstt.cli.manage import cmd_components, cmd_devices, cmd_doctor, cmd_models, cmd_sessions
 from rtstt.cli.printers import JsonPrinter, TerminalPrinter
 from rtstt.errors import AudioEndedEarly, RtsttError
@@ -37,6 +37,39 @@ def _add_model_options(p: argparse.ArgumentParser, device_flag: bool = True) -> 
     g.add_argument("--beam-size", type=int, help="beam size (1 = greedy, fastest)")
 
 
+def _speaker_count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of speakers, got {text!r}") from None
+
+
+def _add_speakers_option(p: argparse.ArgumentParser, what: str) -> None:
+    """`--speakers` alone turns speaker labels on; `--speakers N` also says how many people speak (0 = find
+    out). args.speakers is None (off), SPEAKERS_ON (the flag alone) or the number."""
+    p.add_argument(
+        "--speakers",
+        nargs="?",
+        const=SPEAKERS_ON,
+        type=_speaker_count,
+        metavar="N",
+        help=f"{what}; N: how many people speak, when known (0 = find out)",
+    )
+
+
+def _split_speakers_flag(argv: list[str]) -> list[str]:
+    """`--speakers meeting.wav`: the flag alone before a positional argument, not a count (what
+    `--speakers` followed by the file meant before it took an optional number)."""
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--speakers" and not out[i + 1].startswith("-"):
+            try:
+                int(out[i + 1])
+            except ValueError:
+                out[i] = f"--speakers={SPEAKERS_ON}"
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtstt", description="Real-time speech-to-text. With no command, opens the window."
@@ -51,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=EXPORT_FORMATS, help="output format (overrides the extension)")
     p.add_argument("--no-timestamps", action="store_true", help="TXT/DOCX without timestamps")
     p.add_argument("--insights", action="store_true", help="key phrases and questions (JSON, DOCX)")
-    p.add_argument("--speakers", action="store_true", help="label who spoke (S1, S2, ...) in every format")
+    _add_speakers_option(p, "label who spoke (S1, S2, ...) in every format")
     p.add_argument("--summary", action="store_true", help="a summary with action items (JSON, DOCX, TXT)")
     _add_model_options(p)
 
@@ -70,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="also export the transcript here when the stream ends")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--insights", action="store_true", help="key phrases and questions as they come up")
-    p.add_argument("--speakers", action="store_true", help="label who spoke (S1, S2, ...)")
+    _add_speakers_option(p, "label who spoke (S1, S2, ...)")
     p.add_argument("--summary", action="store_true", help="a rolling summary, and a final one with action items")
     _add_model_options(p, device_flag=False)
 
@@ -113,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_split_speakers_flag(sys.argv[1:] if argv is None else argv))
     if getattr(sys, "frozen", False):  # the optional stacks the user installed (see rtstt.components)
         from rtstt.components.runtime import activate
 

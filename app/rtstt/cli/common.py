@@ -10,11 +10,16 @@ from rtstt.config import Settings
 from rtstt.errors import OutputError
 from rtstt.vocab import EXPORT_FORMATS
 
+SPEAKERS_ON = -1  # `--speakers` without a number: labels on, the count from the settings
+
 
 def settings_from(args: argparse.Namespace) -> Settings:
     from rtstt import config
 
     settings = config.load()
+    speakers = getattr(args, "speakers", None)
+    if isinstance(speakers, bool):  # a namespace built elsewhere with the old on/off flag
+        speakers = SPEAKERS_ON if speakers else None
     return settings.with_overrides(
         stt__model=getattr(args, "model", None),
         stt__device=getattr(args, "stt_device", None),
@@ -23,7 +28,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         stt__threads=getattr(args, "threads", None),
         stt__beam_size=getattr(args, "beam_size", None),
         insights__enabled=True if getattr(args, "insights", False) else None,
-        speakers__enabled=True if getattr(args, "speakers", False) else None,
+        speakers__enabled=True if speakers is not None else None,
+        speakers__count=speakers if speakers is not None and speakers != SPEAKERS_ON else None,
         summary__enabled=True if getattr(args, "summary", False) else None,
     )
 
