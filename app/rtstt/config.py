@@ -107,6 +107,9 @@ class VadSettings:
         _range("vad.speech_pad_ms", self.speech_pad_ms)
 
 
+MAX_VOCABULARY_CHARS = 400  # about 100 tokens: half of what Whisper's prompt may hold
+
+
 @dataclass
 class SttSettings:
     model: str = ""  # empty = offline default for the language (tiny.en / base)
@@ -116,8 +119,14 @@ class SttSettings:
     threads: int = 0  # 0 = all cores
     beam_size: int = 1
     partial_interval_s: float = 0.25  # how often the tentative text refreshes while speaking
+    vocabulary: str = ""  # words to expect (names, products, jargon), comma-separated: primes the decoder
 
     def validate(self) -> None:
+        if len(self.vocabulary) > MAX_VOCABULARY_CHARS:
+            raise SettingsError(
+                f"stt.vocabulary is {len(self.vocabulary)} characters; at most {MAX_VOCABULARY_CHARS} are used",
+                "keep the names and terms this meeting needs (the decoder reads them before every pass)",
+            )
         _choice("stt.device", self.device)
         _choice("stt.compute_type", self.compute_type)
         _range("stt.threads", self.threads)
@@ -130,7 +139,10 @@ class SttSettings:
 class SpeakerSettings:
     enabled: bool = False
     backend: str = "ge2e"  # ge2e (offline, resemblyzer) | pyannote (local checkpoint or a download with a token)
-    threshold: float = 0.65  # cosine similarity that joins a segment to a known speaker (benchmarks/diarization.py)
+    # Speakers whose voice-print centroids are less similar than this (cosine) are surely different voices: a
+    # lower bound on the number found, not the similarity that joins a line to a speaker (the number comes
+    # from the session's own spectral clustering; rtstt.speakers.clustering, benchmarks/diarization.py).
+    threshold: float = 0.65
     max_speakers: int = 0  # 0 = no limit
     count: int = 0  # the number of speakers when the user knows it (--speakers N); 0 = find it from the voices
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint

@@ -67,6 +67,8 @@ class Engine:
         self.settings = settings
         self.source = source
         self.backend = backend
+        if hasattr(backend, "vocabulary"):
+            backend.vocabulary = settings.stt.vocabulary  # the model is shared across runs; the words are this run's
         self.session = session if session is not None else LiveSession.start(None, source.name)
         self.session.on_error = lambda exc: self._notify(EngineError(exc.message, exc.hint))
         self.clock = _Clock()

@@ -76,3 +76,11 @@ def test_the_language_codes_are_faster_whispers_and_the_window_offers_only_those
 
     assert tuple(_LANGUAGE_CODES) == WHISPER_LANGUAGE_CODES
     assert set(LANGUAGES) <= {"auto", *WHISPER_LANGUAGE_CODES}
+
+
+def test_a_vocabulary_too_long_to_prime_the_decoder_is_refused_with_the_fix():
+    from rtstt.config import MAX_VOCABULARY_CHARS, Settings
+
+    assert Settings().with_overrides(stt__vocabulary="Siobhan, Kubernetes").stt.vocabulary == "Siobhan, Kubernetes"
+    with pytest.raises(SettingsError, match=r"stt\.vocabulary"):
+        Settings().with_overrides(stt__vocabulary="x" * (MAX_VOCABULARY_CHARS + 1))

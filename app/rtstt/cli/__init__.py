@@ -33,6 +33,11 @@ def _add_model_options(p: argparse.ArgumentParser, device_flag: bool = True) -> 
     g.add_argument(*flags, dest="stt_device", choices=COMPUTE_DEVICES, help="inference device")
     g.add_argument("--compute-type", help="CTranslate2 compute type (auto, int8, float16, ...)")
     g.add_argument("--language", help="spoken language code, or 'auto' (multilingual models)")
+    g.add_argument(
+        "--vocabulary",
+        metavar="WORDS|FILE",
+        help='words to expect, e.g. "Siobhan, Kubernetes, Grafana" (names, products, jargon), or a text file of them',
+    )
     g.add_argument("--threads", type=int, help="CPU threads for inference (0 = all cores)")
     g.add_argument("--beam-size", type=int, help="beam size (1 = greedy, fastest)")
 

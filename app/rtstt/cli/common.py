@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from rtstt.config import Settings
-from rtstt.errors import OutputError
+from rtstt.errors import OutputError, SettingsError
 from rtstt.vocab import EXPORT_FORMATS
 
 SPEAKERS_ON = -1  # `--speakers` without a number: labels on, the count from the settings
@@ -27,11 +27,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
         stt__language=getattr(args, "language", None),
         stt__threads=getattr(args, "threads", None),
         stt__beam_size=getattr(args, "beam_size", None),
+        stt__vocabulary=vocabulary_from(getattr(args, "vocabulary", None)),
         insights__enabled=True if getattr(args, "insights", False) else None,
         speakers__enabled=True if speakers is not None else None,
         speakers__count=speakers if speakers is not None and speakers != SPEAKERS_ON else None,
         summary__enabled=True if getattr(args, "summary", False) else None,
     )
+
+
+def vocabulary_from(value: str | None) -> str | None:
+    """`--vocabulary` is the words themselves, or a text file of them (one per line or comma-separated)."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"cannot read the vocabulary file {path}: {exc}", "give a UTF-8 text file") from exc
+        value = ", ".join(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
+    return ", ".join(word.strip() for word in value.split(",") if word.strip())
 
 
 def check_output(path: Path, fmt: str | None) -> str:

@@ -31,6 +31,7 @@ MAX_WINDOW_S = 30.0
 WINDOW_STEP_S = 5.0
 WINDOW_PAD_S = 1.0  # silence after the audio: lets Whisper see the utterance end
 MAX_PROMPT_TOKENS = 96
+MAX_VOCABULARY_TOKENS = 96  # with the prompt, under the 223 tokens Whisper allows before its start token
 # Language detection with language "auto" (see `LanguagePolicy`).
 # Measured with base on multilingual.mp3 (English, then German), ~110 clips per length cut anywhere in the speech:
 # wrong answers were 39% at 0.4 s (some at 0.95 probability), 12% at 1 s (up to 0.83), 4% at 1.5 s (up to
@@ -231,6 +232,7 @@ class WhisperBackend:
         self._tokenizers: dict[str, Tokenizer] = {}
         self._tokenizer = self._tokenizer_for(self.language or "en")
         self._lock = threading.Lock()
+        self.vocabulary = ""  # words to expect, read before every pass (`Engine` sets it from stt.vocabulary)
 
     @property
     def device(self) -> str:
@@ -320,7 +322,7 @@ class WhisperBackend:
             if self.language is None:
                 tok = self._tokenizer_for(self.languages.choose(n, lambda: self._detect_language(encoded)))
                 prompt = self.languages.prompt_for(prompt)
-            prompt_tokens = tok.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:] if prompt.strip() else []
+            prompt_tokens = self._prompt_tokens(tok, prompt)
             prefix_tokens = tok.encode(" " + prefix.strip()) if prefix.strip() else []
             start = ([tok.sot_prev, *prompt_tokens] if prompt_tokens else []) + [*tok.sot_sequence, tok.no_timestamps]
             # Speech rarely exceeds ~4 tokens/s; a budget a few times that stops a looping decoder early.
@@ -353,6 +355,14 @@ class WhisperBackend:
         hyp.words = _truncate_repetition(hyp.words)
         hyp.compute_s = time.perf_counter() - t0
         return hyp
+
+    def _prompt_tokens(self, tok, prompt: str) -> list[int]:
+        """The words to expect (`vocabulary`) first, then as much of the earlier text as fits: the decoder
+        reads both as what came before, so it spells the names and terms it has just "heard"."""
+        words = self.vocabulary.strip()
+        vocabulary = tok.encode(" " + words)[:MAX_VOCABULARY_TOKENS] if words else []
+        context = tok.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:] if prompt.strip() else []
+        return vocabulary + context
 
     def _align(self, tok, tokens: list[int], encoded, num_frames: int, n_prefix_words: int) -> list[HypWord]:
         from faster_whisper.transcribe import merge_punctuations
