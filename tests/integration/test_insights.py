@@ -45,6 +45,22 @@ def test_insights_stage_finds_topics_and_questions():
     assert [e.state for e in events if isinstance(e, StageStatus)][:2] == ["loading model", "ready"]
 
 
+def test_key_phrases_are_noun_phrases_without_filler():
+    from rtstt.nlp.keywords import KeywordExtractor
+    from rtstt.nlp.phrases import lemma, noun_phrases
+
+    text = fixture_meta("conversation")["text"]
+    found = KeywordExtractor().extract(text, top_n=8)
+    phrases = [p for p, _ in found]
+    assert len(phrases) == 8 and all(0 < s <= 1 for _, s in found), found
+    assert set(phrases) <= {p.text for p in noun_phrases(text)}  # each one a noun phrase of the text
+    filler = {"went", "weekly", "new", "sure", "okay", "thank", "planned", "upload", "maybe", "joining", "week"}
+    assert not filler & set(phrases), phrases
+    words = [frozenset(lemma(w) for w in p.split()) for p in phrases]
+    assert not [(a, b) for a in words for b in words if a is not b and (a <= b or b <= a)], phrases  # no variants
+    assert len(set(phrases) & {"release", "new release", "search page", "performance work", "mobile phones"}) >= 2
+
+
 def test_a_slow_stage_never_blocks_the_caller():
     class Slow(Stage):
         name = "slow"
