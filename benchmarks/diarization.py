@@ -3,7 +3,7 @@ and on real meeting excerpts.
 
     python benchmarks/diarization.py [--backend ge2e|pyannote] [--pyannote-model DIR] [--threshold 0.75]
                                      [--speakers N] [--sweep 0.5,0.6,0.7] [--dialogues standup,quickfire]
-                                     [--ami trn01,trn07] [--replay] [--out FILE]
+                                     [--ami trn01,trn07] [--replay] [--realtime] [--out FILE]
 
 Audio: three synthesized dialogues (piper's male joe voice + festival's female SLT HTS voice, made with the
 fixture script's own synthesis and timeline code; cached in tests/fixtures/cache/) with different turn
@@ -22,6 +22,10 @@ minus missed); speakers found against the reference's count; `uncertain`: the st
 tell the voices apart with confidence.
 `--segments reference` measures the labelling alone: the reference turns are the segments (no Whisper),
 embedded and labelled by the real speaker stage.
+`--realtime` replays each file at the speed of speech (FileSource realtime=True), as the window hears a
+meeting: the transcript then finalizes short clauses of 1-6 words, which the speaker stage groups into
+speaker units (rtstt.stages.SpeakersStage); it takes the audio's length in wall time, and its segmentation
+varies from run to run with the CPU's load. Its prints are stored as NAME.realtime.
 Every run stores its segments and voice prints in tests/fixtures/cache/diarization_prints/; `--replay`
 scores the real SpeakersStage on those (no re-transcription: only the labelling is measured), and
 `--sweep` replays them at other thresholds. Writes benchmarks/results/diarization.json.
@@ -278,15 +282,17 @@ def reference_segments(path: Path, reference: list[tuple[float, float, str]], se
         if len(clip) >= MIN_SPEECH_S * fx.SR:
             embeddings[s.id] = stage.encoder.embed(clip)
     embed_s = time.perf_counter() - t0
-    labelled, uncertain = replay_labels(segments, embeddings, settings)
+    labelled, uncertain, embedded = replay_labels(segments, embeddings, settings)
     duration = len(audio) / fx.SR
     run = {"segments": labelled, "embeddings": embeddings, "uncertain": uncertain, "audio_s": duration}
+    run["embedded_ids"] = embedded
     return {**run, "wall_s": 0.0, "speaker_update_s": 0.0, "embed_s": embed_s}
 
 
-def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
-    """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage."""
-    engine = Engine(settings, FileSource(path, realtime=False), backend)
+def transcribe(path: Path, settings: Settings, backend: Any, realtime: bool = False) -> dict[str, Any]:
+    """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage.
+    `realtime`: replay the file at the speed of speech, as the window hears a meeting (short final lines)."""
+    engine = Engine(settings, FileSource(path, realtime=realtime), backend)
     segments: dict[int, Segment] = {}
     labels: dict[int, str | None] = {}
     uncertain: list[bool] = [False]
@@ -324,12 +330,13 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
     audio, rate = sf.read(str(path), dtype="float32")
     assert rate == fx.SR and audio.ndim == 1, "the dialogues, the fixture and the AMI excerpts are 16 kHz mono"
     t1 = time.perf_counter()
-    for s in ordered:
-        if s.id in stage.embeddings:
-            stage.encoder.embed(audio[int(s.start * fx.SR) : int(s.end * fx.SR)])
+    for unit in stage.embeddings:  # one print per speaker unit (its segments' joined audio)
+        members = [segments[i] for i in stage.units[unit] if i in segments]
+        stage.encoder.embed(np.concatenate([audio[int(s.start * fx.SR) : int(s.end * fx.SR)] for s in members]))
     return {
         "segments": [replace(s, speaker=labels.get(s.id, s.speaker)) for s in ordered],
         "embeddings": dict(stage.embeddings),
+        "embedded_ids": sorted(i for i, unit in stage.unit_of.items() if unit in stage.embeddings),
         "uncertain": uncertain[0],
         "audio_s": ended.audio_s,
         "wall_s": wall_s,
@@ -340,11 +347,14 @@ def transcribe(path: Path, settings: Settings, backend: Any) -> dict[str, Any]:
 
 def replay_labels(
     segments: list[Segment], embeddings: dict[int, np.ndarray], settings: Settings
-) -> tuple[list[Segment], bool]:
+) -> tuple[list[Segment], bool, list[int]]:
     """The labels the real SpeakersStage gives these voice prints under `settings` (no thread, no model):
     segments that were embedded get long dummy audio and their recorded vector back, in the same order,
     one live update per finalized segment (as a live session sees them arrive), then the one at stop.
-    Returns the labelled segments and whether the stage called the speakers uncertain at stop."""
+    The prints are keyed by speaker unit (its first segment's id): that segment's dummy audio carries the
+    key, so the stage's print of a unit (closed or, provisionally, open) is the recorded one.
+    Returns the labelled segments, whether the stage called the speakers uncertain at stop, and the ids of
+    the segments whose unit was embedded."""
     from rtstt.stages import speakers_stage
 
     published: dict[int, str | None] = {}
@@ -357,18 +367,18 @@ def replay_labels(
 
     stage = speakers_stage(settings.speakers, publish)
     submitted = sorted(segments, key=lambda s: s.id)  # the order the engine finalized them in
-    queue = [embeddings[s.id] for s in submitted if s.id in embeddings]
 
     class Replay:
         def embed(self, audio: np.ndarray) -> np.ndarray:
-            return queue.pop(0)
+            return embeddings[int(audio[np.flatnonzero(audio)[0]])]
 
     stage.encoder = Replay()
     for i, s in enumerate(submitted):
-        stage.submit(s, np.zeros(16000 * 2 if s.id in embeddings else 1, np.float32))
+        stage.submit(s, np.full(16000 * 2, s.id, np.float32) if s.id in embeddings else np.zeros(1, np.float32))
         stage.update(submitted[: i + 1], final=False)
     stage.update(submitted, final=True)
-    return [replace(s, speaker=published.get(s.id)) for s in segments], uncertain[0]
+    embedded = sorted(i for i, unit in stage.unit_of.items() if unit in stage.embeddings)
+    return [replace(s, speaker=published.get(s.id)) for s in segments], uncertain[0], embedded
 
 
 def save_prints(name: str, run: dict[str, Any]) -> None:
@@ -491,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ami", default=",".join(AMI_NAMES), help="AMI excerpts in ../shared/data/ami ('' for none)")
     p.add_argument("--replay", action="store_true", help="label the stored voice prints instead of transcribing")
     p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="replay each file at the speed of speech (live short final lines; takes the audio's length)",
+    )
+    p.add_argument(
         "--segments",
         choices=("transcript", "reference"),
         default="transcript",
@@ -530,11 +545,18 @@ def main(argv: list[str] | None = None) -> int:
             n_true = len({who for *_, who in reference})
             here = settings.with_overrides(speakers__count=n_true)
         prints = name if args.segments == "transcript" else f"{name}.reference"
+        if args.realtime:
+            prints += ".realtime"
         if args.replay:
             run = load_prints(prints)
-            run["segments"], run["uncertain"] = replay_labels(run["segments"], run["embeddings"], here)
+            run["segments"], run["uncertain"], run["embedded_ids"] = replay_labels(
+                run["segments"], run["embeddings"], here
+            )
         else:
-            run = transcribe(path, here, backend) if backend else reference_segments(path, reference, here)
+            if backend:
+                run = transcribe(path, here, backend, realtime=args.realtime)
+            else:
+                run = reference_segments(path, reference, here)
             save_prints(prints, run)
         row: dict[str, Any] = {
             "dialogue": name,
@@ -542,9 +564,10 @@ def main(argv: list[str] | None = None) -> int:
             "pattern": meta.get("pattern", ""),
             "duration_s": round(sf.info(str(path)).duration, 2),
             "reference_turns": len(reference),
-            **score(run["segments"], reference, set(run["embeddings"]), uem),
+            **score(run["segments"], reference, set(run["embedded_ids"]), uem),
             "uncertain": run["uncertain"],
-            "embedded_segments": len(run["embeddings"]),
+            "embedded_segments": len(run["embedded_ids"]),
+            "voice_prints": len(run["embeddings"]),
             "speaker_stage_rtf": run["speaker_update_s"] / max(run["audio_s"], 1e-9),
             "embed_rtf_alone": run["embed_s"] / max(run["audio_s"], 1e-9),
             "engine_rtf": run["wall_s"] / max(run["audio_s"], 1e-9),
@@ -553,8 +576,8 @@ def main(argv: list[str] | None = None) -> int:
             row["sweep"] = {}
             for t in sweep:
                 other = here.with_overrides(speakers__threshold=t)
-                replayed, _ = replay_labels(run["segments"], run["embeddings"], other)
-                s = score(replayed, reference, set(run["embeddings"]), uem)
+                replayed, _, embedded = replay_labels(run["segments"], run["embeddings"], other)
+                s = score(replayed, reference, set(embedded), uem)
                 keys = ("der", "confusion", "speakers_found", "short_segments_right")
                 row["sweep"][str(t)] = {k: s[k] for k in keys}
         rows.append(row)
@@ -597,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_speakers": spk.max_speakers,
         "count": "true count per recording" if args.true_count else spk.count,
         "replayed": args.replay,
+        "realtime": args.realtime,
         "segments": args.segments,
         "stt_model": args.model,
         "target_der": 0.10,

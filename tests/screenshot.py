@@ -1,7 +1,10 @@
 """Start the real window on a real X screen (Xvfb when there is no display), transcribe the bundled
 sample live for a while, and save a screenshot of the screen: `docs/screenshot.png`.
 
-    python tests/screenshot.py [--out docs/screenshot.png] [--seconds 14] [--theme light|dark]
+    python tests/screenshot.py [--out docs/screenshot.png] [--seconds 14] [--theme light|dark] [--extras]
+
+`--extras` also saves, next to `--out`: `<name>-first-run.png` (the fresh window before Start) and
+`<name>-captions.png` (View › Captions open over the window, with tentative words in grey when possible).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=50.0)
     parser.add_argument("--audio", type=Path, default=REPO / "tests" / "fixtures" / "conversation.flac")
     parser.add_argument("--theme", default="light", choices=("light", "dark", "system"))
+    parser.add_argument("--extras", action="store_true", help="also the first-run and the caption window")
     args = parser.parse_args()
     xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -68,15 +72,36 @@ def main() -> int:
         window.choose_file = lambda: None
         window.source_combo.setItemText(window.source_combo.findData("file"), f"File: {window.file_path.name}")
         window.source_combo.setCurrentIndex(window.source_combo.findData("file"))
-        window.start()
 
-        def shoot() -> None:
+        def save(path: Path) -> None:
             shot = QGuiApplication.primaryScreen().grabWindow(0)  # the X screen itself, not a widget render
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            shot.save(str(args.out))
-            print(f"saved {args.out} ({shot.width()}x{shot.height()})")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shot.save(str(path))
+            print(f"saved {path} ({shot.width()}x{shot.height()})")
+
+        def extra(kind: str) -> Path:
+            return args.out.with_name(f"{args.out.stem}-{kind}{args.out.suffix}")
+
+        def finish() -> None:
             window.sessionFinished.connect(lambda _e: app.quit())
             window.stop()
+
+        def shoot() -> None:
+            save(args.out)
+            if not args.extras:
+                finish()
+                return
+            window.captions_action.trigger()  # View › Captions, along the bottom of the screen
+            deadline = time.monotonic() + 8
+
+            def shoot_captions() -> None:  # best with tentative (grey) words on show
+                if not window.captions.tentative_words() and time.monotonic() < deadline:
+                    QTimer.singleShot(50, shoot_captions)
+                    return
+                save(extra("captions"))
+                finish()
+
+            QTimer.singleShot(1500, shoot_captions)
 
         window._ask_speaker_name = lambda current: {"S1": "Alex", "S2": "Sam"}.get(current)  # named by the user
         end_ms = int(args.seconds * 1000)
@@ -89,7 +114,16 @@ def main() -> int:
             QTimer.singleShot(end_ms - 30000, window.controller.summarize_now)
             QTimer.singleShot(end_ms, shoot)
 
-        wait_for_listening()
+        def first_run() -> None:  # the fresh window, before Start
+            save(extra("first-run"))
+            window.start()
+            wait_for_listening()
+
+        if args.extras:
+            QTimer.singleShot(1500, first_run)
+        else:
+            window.start()
+            wait_for_listening()
         app.exec()
         return 0
     finally:

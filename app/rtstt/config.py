@@ -41,6 +41,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "audio.source": SOURCE_KINDS,
     "stt.device": COMPUTE_DEVICES,
     "stt.compute_type": ("auto", *COMPUTE_TYPES),
+    "stt.task": ("transcribe", "translate"),
     "speakers.backend": ("ge2e", "pyannote"),
     "summary.quantization": ("auto", "8bit", "4bit", "none"),
     "appearance.theme": ("system", "light", "dark"),
@@ -120,6 +121,7 @@ class SttSettings:
     beam_size: int = 1
     partial_interval_s: float = 0.25  # how often the tentative text refreshes while speaking
     vocabulary: str = ""  # words to expect (names, products, jargon), comma-separated: primes the decoder
+    task: str = "transcribe"  # transcribe | translate (English text from any spoken language; multilingual models)
 
     def validate(self) -> None:
         if len(self.vocabulary) > MAX_VOCABULARY_CHARS:
@@ -129,6 +131,7 @@ class SttSettings:
             )
         _choice("stt.device", self.device)
         _choice("stt.compute_type", self.compute_type)
+        _choice("stt.task", self.task)
         _range("stt.threads", self.threads)
         _range("stt.beam_size", self.beam_size)
         _range("stt.partial_interval_s", self.partial_interval_s)

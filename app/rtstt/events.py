@@ -37,7 +37,11 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A span of committed text. `end` is the end of its last word."""
+    """A span of committed text. `end` is the end of its last word.
+
+    `language`: the spoken language Whisper decoded it in (a code such as "de"; None when unknown, as in
+    sessions saved before it was recorded). `translated`: `text` is Whisper's English translation of that
+    speech, not what was said (its word times are then approximate)."""
 
     start: float
     end: float
@@ -45,6 +49,8 @@ class Segment:
     words: tuple[Word, ...] = ()
     speaker: str | None = None
     id: int = 0
+    language: str | None = None
+    translated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,6 +67,8 @@ class Segment:
             words=words,
             speaker=data.get("speaker"),
             id=int(data.get("id", 0)),
+            language=data.get("language"),
+            translated=bool(data.get("translated", False)),
         )
 
 

@@ -49,11 +49,10 @@ def cached_model(key: tuple, factory: Callable[[], T]) -> T:
 def load_backend(settings: Settings) -> WhisperBackend:
     """Resolve the configured Whisper model through the model manager and load it (not cached)."""
     from rtstt.models.manager import ModelManager
-    from rtstt.models.registry import default_model
     from rtstt.stt.whisper import WhisperBackend
 
     stt = settings.stt
-    name = stt.model or default_model(stt.language)
+    name = model_name(settings)
     path = ModelManager().resolve(name)
     return WhisperBackend(
         path,
@@ -66,14 +65,26 @@ def load_backend(settings: Settings) -> WhisperBackend:
     )
 
 
-def whisper_backend(settings: Settings) -> WhisperBackend:
-    """The configured Whisper model, loaded and warmed up once, reused while its settings stay the same."""
+def model_name(settings: Settings) -> str:
+    """The configured model, or the offline default: a multilingual one when translating (tiny.en cannot)."""
+    from rtstt.models.registry import default_model
+
     stt = settings.stt
-    key = ("whisper", stt.model, stt.language, stt.device, stt.compute_type, stt.threads, stt.beam_size)
+    return stt.model or default_model("auto" if stt.task == "translate" else stt.language)
+
+
+def whisper_backend(settings: Settings) -> WhisperBackend:
+    """The configured Whisper model, loaded and warmed up once, reused while its settings stay the same.
+    The task (transcribe or translate) is set on it for this run: refused here, before any audio is decoded,
+    when the model is English-only."""
+    stt = settings.stt
+    key = ("whisper", model_name(settings), stt.language, stt.device, stt.compute_type, stt.threads, stt.beam_size)
 
     def load() -> WhisperBackend:
         backend = load_backend(settings)
         backend.warm_up()
         return backend
 
-    return MODELS.get(key, load, slot="whisper")
+    backend = MODELS.get(key, load, slot="whisper")
+    backend.task = stt.task
+    return backend

@@ -288,3 +288,20 @@ def test_ranges_and_choices_are_the_ones_validation_uses(qtbot):
     for key, allowed in config.CHOICES.items():
         combo = field(dialog, key, QComboBox)
         assert tuple(combo.itemData(i) for i in range(combo.count())) == allowed, key
+
+
+def test_the_number_of_speakers_is_set_with_zero_meaning_automatic(qtbot, isolated_home):
+    dialog = open_dialog(qtbot)
+    count = field(dialog, "speakers.count", QSpinBox)
+    assert count.value() == 0 and count.specialValueText() == "automatic" and count.text() == "automatic"
+    assert count.maximum() == config.BOUNDS["speakers.count"][1]
+    form = dialog.stack.widget(dialog._page_of["speakers"]).layout()
+    assert form.labelForField(count).text() == "Number of speakers"
+    threshold = field(dialog, "speakers.threshold", QDoubleSpinBox)
+    assert "different" in form.labelForField(threshold).text().lower()  # a lower bound, not "join a speaker"
+    assert "always different people" in threshold.toolTip()
+    count.setValue(3)
+    with qtbot.waitSignal(dialog.settingsChanged, timeout=2000):
+        click(qtbot, dialog, OK)
+    assert config.load().speakers.count == 3
+    assert field(open_dialog(qtbot), "speakers.count", QSpinBox).value() == 3

@@ -85,3 +85,29 @@ def test_summary_panel_updates_on_demand_and_ends_with_action_items(qtbot, windo
 
     exported = json.loads((tmp_path / "m.json").read_text())
     assert exported["summary"] and exported["action_items"]
+
+
+def test_the_strip_says_when_the_speakers_are_uncertain(qtbot):
+    from rtstt.gui.panels.speakers import UNCERTAIN_NOTE, SpeakersStrip
+    from rtstt.session.insights import Insights
+
+    strip = SpeakersStrip()
+    qtbot.addWidget(strip)
+    strip.show()
+    strip.show_speakers({"S1": 12.0, "S2": 8.0}, {})
+    assert not strip.uncertain_note.isVisible()
+    strip.set_uncertain(True)
+    assert strip.uncertain_note.isVisible() and strip.uncertain_note.text() == UNCERTAIN_NOTE
+    assert UNCERTAIN_NOTE == "Speakers uncertain: voices are hard to tell apart"
+    assert "8a93a3" in strip.uncertain_note.styleSheet()  # muted, like the strip's other notes
+    strip.set_uncertain(False)
+    assert not strip.uncertain_note.isVisible()
+
+    # in the window, the flag comes with the session's insights (live, or from a reopened session)
+    win = MainWindow(config.Settings().with_overrides(speakers__enabled=True))
+    qtbot.addWidget(win)
+    win.show()
+    win.controller._show_insights(Insights(speakers_uncertain=True))
+    assert win.speakers.uncertain_note.isVisible()
+    win.controller._show_insights(Insights())
+    assert not win.speakers.uncertain_note.isVisible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import timedelta
@@ -156,3 +157,47 @@ def test_short_final_lines_are_written_as_paragraphs_and_subtitle_cues():
     assert " ".join(c.content.split(":", 1)[1].strip() for c in cues) == " ".join(parts)
     assert all(len(c.content) <= 84 + len("S1: ") for c in cues) and len(cues) < len(parts)
     assert [s["text"] for s in json.loads(render(transcript, "json"))["segments"]] == parts  # the data stays
+
+
+@pytest.fixture
+def translated() -> Transcript:
+    """A session decoded with Whisper's translate task: German speech, English text."""
+    t = Transcript(title="Planung")
+    t.add(Segment(0.2, 2.0, "Today we talk about the new project", language="de", translated=True, id=1))
+    t.add(Segment(2.2, 4.7, "and the planning for next week.", language="de", translated=True, id=2))
+    return t
+
+
+def test_translated_text_says_so_once_in_each_format(translated: Transcript):
+    txt = render(translated, "txt").decode().splitlines()
+    assert txt[0] == "(Translated to English from de)" and txt[1] == ""
+    assert txt[2].startswith("[00:00] Today we talk")
+    vtt = render(translated, "vtt").decode()
+    assert vtt.startswith("WEBVTT\n\nNOTE Translated to English from de\n\n")
+    assert vtt.count("Translated") == 1 and vtt.count(" --> ") == 1  # a comment block, not a cue
+    data = json.loads(render(translated, "json"))
+    assert [(s["language"], s["translated"]) for s in data["segments"]] == [("de", True), ("de", True)]
+    document = docx.Document(io.BytesIO(render(translated, "docx")))
+    paragraphs = [p for p in document.paragraphs if p.text]
+    assert paragraphs[1].text == "Translated to English from de" and paragraphs[1].style.name == "Subtitle"
+    # SRT has no metadata outside its cues, and a cue would be shown on screen: the text only
+    cues = list(srt.parse(render(translated, "srt").decode()))
+    assert "Translated" not in " ".join(c.content for c in cues)
+    assert cues[0].content.startswith("Today we talk")
+
+
+def test_a_plain_transcript_carries_no_translation_note(transcript: Transcript):
+    assert "Translated" not in render(transcript, "txt").decode()
+    assert "NOTE" not in render(transcript, "vtt").decode()
+    data = json.loads(render(transcript, "json"))
+    assert all(s["language"] is None and s["translated"] is False for s in data["segments"])
+
+
+def test_partly_translated_and_language_unknown():
+    t = Transcript()
+    t.add(Segment(0.0, 1.0, "Hello there.", language="en", id=1))
+    t.add(Segment(1.0, 2.0, "Good morning.", language="fr", translated=True, id=2))
+    t.add(Segment(2.0, 3.0, "Thanks.", translated=True, id=3))  # no language recorded
+    assert render(t, "txt").decode().splitlines()[0] == "(Partly translated to English from fr)"
+    only_unknown = Transcript(segments=[Segment(0.0, 1.0, "Thanks.", translated=True, id=1)])
+    assert render(only_unknown, "txt").decode().splitlines()[0] == "(Translated to English)"

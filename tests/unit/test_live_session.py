@@ -139,3 +139,55 @@ def test_commands_on_unknown_segments_and_closed_sessions_say_what_is_wrong(tmp_
     session.close()
     session.close()  # idempotent
     assert session.closed
+
+
+def test_the_speakers_uncertain_flag_reaches_the_json_line_the_journal_and_the_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rtstt.cli.printers import JsonPrinter
+
+    printer = JsonPrinter(realtime=True)
+    printer(SpeakerLabels({1: "S1"}, uncertain=True))
+    printer(SpeakerLabels({}, uncertain=False))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        {"type": "speakers", "labels": {"1": "S1"}, "uncertain": True},
+        {"type": "speakers", "labels": {}, "uncertain": False},
+    ]
+
+    session = LiveSession.start(tmp_path, "Call")
+    changes: list = []
+    session.subscribe(changes.append)
+    a = session.add_final(seg(0.0, "Hello there."))
+    session.apply(SpeakerLabels({a.id: "S1"}, uncertain=True))
+    assert session.insights.speakers_uncertain and session.get(a.id).speaker == "S1"
+    assert isinstance(changes[-1], InsightsChanged) and changes[-1].insights.speakers_uncertain
+    session.apply(SpeakerLabels({a.id: "S1"}, uncertain=True))  # unchanged: journalled once
+    assert [r["kind"] for r in journal(session)].count("insights") == 1
+    data = json.loads(session.export(tmp_path / "c.json").read_text())
+    assert data["speakers_uncertain"] is True
+    session.close()
+    assert LiveSession.open(tmp_path, session.id).insights.speakers_uncertain  # survives a reopen
+
+    later = LiveSession.start(tmp_path, "Call 2")
+    later.apply(SpeakerLabels({}, uncertain=True))
+    later.apply(SpeakerLabels({}, uncertain=False))  # a later, surer clustering clears it
+    assert not later.insights.speakers_uncertain
+    later.close()
+
+
+def test_a_session_journalled_before_the_flag_existed_loads_as_not_uncertain(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "Old")
+    session.add_final(seg(0.0, "Hello."))
+    session.apply(Summary("A greeting.", final=True))
+    session.close()
+    assert session.path is not None
+    path = session.path / "journal.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    for r in records:  # as an older version wrote it: no speakers_uncertain key anywhere
+        if r["kind"] == "insights":
+            r["data"].pop("speakers_uncertain", None)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    reopened = LiveSession.open(tmp_path, session.id)
+    assert reopened.insights.summary == "A greeting." and reopened.insights.speakers_uncertain is False
+    assert json.loads(reopened.export(tmp_path / "o.json").read_text())["speakers_uncertain"] is False

@@ -262,3 +262,117 @@ def test_the_known_count_reaches_the_stage_from_settings_and_flags(monkeypatch):
         Settings().with_overrides(speakers__count=-1)
     stage = build_stages(Settings().with_overrides(speakers__enabled=True, speakers__count=4), lambda e: None)[0]
     assert stage.name == "speakers" and stage.session.count == 4
+
+
+# -- speaker units: short final lines that continue each other share one print ------------------------------
+
+
+class VoiceOf:
+    """A stand-in encoder: the audio's sample value says whose voice it is (1.0 = A, 2.0 = B, ...); it
+    records each embedded clip's length and returns that voice's (far-apart) print."""
+
+    def __init__(self) -> None:
+        self.clips: list[int] = []
+
+    def embed(self, audio):
+        self.clips.append(len(audio))
+        voice = round(float(np.max(audio)))
+        v = np.zeros(8, np.float32)
+        v[voice] = 1.0
+        return v
+
+
+def unit_stage():
+    from rtstt.config import Settings
+    from rtstt.stages import speakers_stage
+
+    events: list = []
+    stage = speakers_stage(Settings().with_overrides(speakers__enabled=True).speakers, events.append)
+    stage.encoder = VoiceOf()
+    return stage, events
+
+
+def say(stage, segments, seg_id, start, end, voice):
+    from rtstt.events import Segment
+
+    segments.append(Segment(start, end, "words", id=seg_id))
+    stage.submit(segments[-1], np.full(int((end - start) * 16000), float(voice), np.float32))
+    stage.update(list(segments), final=False)
+
+
+def labels_of(events) -> dict[int, str]:
+    from rtstt.events import SpeakerLabels
+
+    out: dict[int, str] = {}
+    for e in events:
+        if isinstance(e, SpeakerLabels):
+            out.update(e.labels)
+    return out
+
+
+def test_lines_without_a_pause_are_one_unit_with_one_print_over_their_joined_audio():
+    stage, events = unit_stage()
+    segs: list = []
+    say(stage, segs, 1, 0.0, 0.6, 1)  # "Good morning,"
+    say(stage, segs, 2, 0.6, 1.5, 1)  # "everyone, and thanks"  (no gap)
+    say(stage, segs, 3, 1.55, 2.2, 1)  # "for joining."  (0.05 s gap)
+    assert stage.embeddings == {} and stage.units == {1: [1, 2, 3]}  # still open: nothing clustered yet
+    say(stage, segs, 4, 2.8, 3.3, 1)  # after a 0.6 s pause: a new unit, and the first one closes
+    assert list(stage.embeddings) == [1] and stage.units[4] == [4]
+    assert stage.unit_of == {1: 1, 2: 1, 3: 1, 4: 4}
+    closed = stage.encoder.clips[-1]
+    assert closed == int(0.6 * 16000) + int(0.9 * 16000) + int(0.65 * 16000)  # one print over all three
+    labels = labels_of(events)
+    assert labels[1] == labels[2] == labels[3] == "S1"
+    say(stage, segs, 5, 3.5, 4.0, 2)  # a turn change after a 0.2 s pause: a unit of its own
+    assert stage.unit_of[5] == 5 and list(stage.embeddings) == [1, 4]
+
+
+def test_an_open_unit_waits_until_it_has_a_second_of_speech_then_takes_the_nearest_speaker():
+    stage, events = unit_stage()
+    segs: list = []
+    say(stage, segs, 1, 0.0, 2.0, 1)
+    say(stage, segs, 2, 2.0, 4.0, 1)
+    say(stage, segs, 3, 5.0, 7.0, 1)  # A's first unit (4 s) closes: A is S1
+    assert labels_of(events)[1] == "S1"
+    say(stage, segs, 4, 8.0, 8.5, 1)  # A again, but only half a second so far: no label yet
+    assert 4 not in labels_of(events)
+    say(stage, segs, 5, 8.5, 9.3, 1)  # the unit now holds 1.3 s: provisionally the nearest speaker
+    labels = labels_of(events)
+    assert labels[4] == labels[5] == "S1"
+    assert 4 not in stage.embeddings  # provisional: not clustered until the unit closes
+
+
+def test_a_new_voice_is_not_given_a_known_speaker_provisionally_and_gets_its_own_when_clustered():
+    stage, events = unit_stage()
+    segs: list = []
+    say(stage, segs, 1, 0.0, 4.0, 1)
+    say(stage, segs, 2, 4.5, 8.0, 1)
+    say(stage, segs, 3, 9.0, 9.6, 2)  # B's turn starts: "Before we" ...
+    say(stage, segs, 4, 9.6, 11.0, 2)  # ... "start, can we": surely not S1's voice, so it waits
+    labels = labels_of(events)
+    assert labels[1] == labels[2] == "S1" and 3 not in labels and 4 not in labels
+    say(stage, segs, 5, 11.0, 13.5, 2)  # "go over the items from last week?"
+    stage.update(segs, final=True)  # the session ends: the open unit closes and is clustered
+    labels = labels_of(events)
+    assert labels[3] == labels[4] == labels[5] == "S2"
+
+
+def test_a_unit_closes_at_its_maximum_length_and_a_short_lone_unit_takes_the_next_speaker():
+    from rtstt.stages import UNIT_MAX_S
+
+    stage, events = unit_stage()
+    segs: list = []
+    t, i = 0.0, 0
+    while t < 2 * UNIT_MAX_S:  # 12 s without a pause
+        i += 1
+        say(stage, segs, i, t, t + 1.0, 1)
+        t += 1.0
+    spans = [len(ids) * 1.0 for ids in stage.units.values()]  # 1 s segments
+    assert max(spans) <= UNIT_MAX_S and len(stage.units) == 2 and list(stage.embeddings) == [1, 7]
+    say(stage, segs, 20, 14.0, 14.3, 1)  # "Yes." between pauses: too short to embed
+    say(stage, segs, 21, 15.0, 17.0, 1)
+    stage.update(segs, final=True)
+    labels = labels_of(events)
+    assert labels[20] == labels[21] == "S1" and set(labels.values()) == {"S1"}
+    assert all(seg.id in labels for seg in segs)

@@ -38,6 +38,11 @@ def _add_model_options(p: argparse.ArgumentParser, device_flag: bool = True) -> 
         metavar="WORDS|FILE",
         help='words to expect, e.g. "Siobhan, Kubernetes, Grafana" (names, products, jargon), or a text file of them',
     )
+    g.add_argument(
+        "--translate",
+        action="store_true",
+        help="write English text whatever language is spoken (multilingual models; the language is detected)",
+    )
     g.add_argument("--threads", type=int, help="CPU threads for inference (0 = all cores)")
     g.add_argument("--beam-size", type=int, help="beam size (1 = greedy, fastest)")
 

@@ -28,6 +28,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         stt__threads=getattr(args, "threads", None),
         stt__beam_size=getattr(args, "beam_size", None),
         stt__vocabulary=vocabulary_from(getattr(args, "vocabulary", None)),
+        stt__task="translate" if getattr(args, "translate", False) else None,
         insights__enabled=True if getattr(args, "insights", False) else None,
         speakers__enabled=True if speakers is not None else None,
         speakers__count=speakers if speakers is not None and speakers != SPEAKERS_ON else None,

@@ -38,6 +38,8 @@ class JsonPrinter:
                 "start": seg.start,
                 "end": seg.end,
                 "text": seg.text,
+                "language": seg.language,  # the spoken language, when known
+                "translated": seg.translated,  # the text is Whisper's English translation of it
                 "words": [
                     {"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in seg.words
                 ],
@@ -47,7 +49,8 @@ class JsonPrinter:
         elif isinstance(event, Keywords):
             obj = {"type": "keywords", "scope": event.scope, "phrases": [list(p) for p in event.phrases]}
         elif isinstance(event, SpeakerLabels):
-            obj = {"type": "speakers", "labels": {str(k): v for k, v in event.labels.items()}}
+            labels = {str(k): v for k, v in event.labels.items()}
+            obj = {"type": "speakers", "labels": labels, "uncertain": event.uncertain}
         elif isinstance(event, Questions):
             obj = {
                 "type": "questions",

@@ -179,6 +179,7 @@ class SessionController(QObject):
     def _show_insights(self, insights: Insights) -> None:
         self.window.insights.show_insights(insights)
         self.window.summary.show_insights(insights)
+        self.window.speakers.set_uncertain(insights.speakers_uncertain)
 
     def _on_stage(self, event: StageStatus) -> None:
         w = self.window
@@ -293,4 +294,5 @@ class SessionController(QObject):
         self.session = session
         self._unsubscribe = session.subscribe(self._changed.emit)  # queued when a stage thread changes it
         self.window.view.clear_all()
+        self.window.speakers.set_uncertain(session.insights.speakers_uncertain)
         self.window.setWindowTitle(title)

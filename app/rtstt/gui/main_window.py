@@ -27,6 +27,7 @@ from rtstt import config
 from rtstt.errors import RtsttError
 from rtstt.gui import dialogs
 from rtstt.gui.banner import ErrorBanner
+from rtstt.gui.captions import CaptionsWindow
 from rtstt.gui.controller import SessionController
 from rtstt.gui.menus import MenuBar
 from rtstt.gui.panels.insights import InsightsPanel
@@ -40,6 +41,12 @@ from rtstt.gui.toolbar import SessionToolbar
 from rtstt.runner import SourceChoice
 from rtstt.session.live import LiveSession
 
+FIRST_RUN_HINT = (
+    "Press Start to transcribe what you hear.\n\n"
+    "Choose what to listen to at the left of the toolbar: System audio, Microphone, both, or a File. "
+    "Words appear here as they are spoken: grey while still tentative, then final."
+)
+RUNNING_HINT = "Words appear here as they are heard…"
 AUDIO_FILTER = "Audio and video (*.wav *.flac *.mp3 *.ogg *.opus *.m4a *.aac *.wma *.mp4 *.mkv *.mov *.webm);;All (*)"
 
 
@@ -82,12 +89,15 @@ class MainWindow(QMainWindow):
         views = [d.toggleViewAction() for d in docks if d is not None]
         self.menus = MenuBar(views, components=runtime.has_components(), parent=self)
         self.setMenuBar(self.menus)
+        self.captions = CaptionsWindow(self)
+        self.captions.follow(self.view.document().contentsChanged, self.view.segments, self.view.partial_text)
         self.controller = SessionController(self)
         self._connect()
         # the widgets tests and scripts reach by name
         self.source_combo, self.model_combo = self.toolbar.source_combo, self.toolbar.model_combo
         self.language_combo, self.pause_action = self.toolbar.language_combo, self.toolbar.pause_action
         self.export_actions, self.components_action = self.menus.export_actions, self.menus.components_action
+        self.captions_action = self.menus.captions_action
         self.include_timestamps, self.include_speakers = self.menus.include_timestamps, self.menus.include_speakers
         self.search_field, self.search_count = self.search_bar.field, self.search_bar.count
         self.status_labels = self.status_bar.labels
@@ -141,9 +151,12 @@ class MainWindow(QMainWindow):
         self.speakers.renameRequested.connect(c.rename_speaker)
         self.summary.summarizeRequested.connect(c.summarize_now)
         bar.startToggled.connect(lambda checked: c.start() if checked else c.stop())
+        bar.startToggled.connect(self._update_hint)  # after the controller: it knows whether one started
+        c.finished.connect(self._update_hint)
         bar.pauseToggled.connect(c.set_paused)
         bar.sourceActivated.connect(self._source_activated)
         bar.modelOrLanguageChosen.connect(self._model_or_language_chosen)
+        bar.translateToggled.connect(self._translate_toggled)
         menus.openFileRequested.connect(self.choose_file)
         menus.historyRequested.connect(
             lambda: dialogs.open_history(self, self.settings.sessions_path(), c.open_session)
@@ -156,6 +169,12 @@ class MainWindow(QMainWindow):
         menus.componentsRequested.connect(self.open_components)
         menus.jumpToLiveRequested.connect(self.view.jump_to_live)
         menus.aboutRequested.connect(lambda: dialogs.about(self))
+        menus.captionsToggled.connect(self.captions.setVisible)
+        self.captions.closed.connect(lambda: menus.captions_action.setChecked(False))
+
+    def _update_hint(self, *_args) -> None:
+        """An empty transcript says how to start; once a session runs, that the words will come here."""
+        self.view.set_hint(RUNNING_HINT if self.controller.running else FIRST_RUN_HINT)
 
     # ---- settings ------------------------------------------------------------------------------
     def apply_settings(self, settings: config.Settings) -> None:
@@ -182,18 +201,20 @@ class MainWindow(QMainWindow):
         self.toolbar.select_source(settings.audio.source)
         self._fill_models()
         self.toolbar.set_language(settings.stt.language)
+        self.toolbar.set_translate(settings.stt.task == "translate")
         for panel, enabled in ((self.insights, settings.insights.enabled), (self.summary, settings.summary.enabled)):
             panel.set_state("waiting for speech" if enabled else "off")
+        self._update_hint()  # its heading follows the font size
 
     def _fill_models(self) -> None:
+        from rtstt.model_cache import model_name
         from rtstt.models.manager import ModelManager
-        from rtstt.models.registry import default_model
 
         try:
             names = sorted({m.name for m in ModelManager().installed()})
         except RtsttError:
             names = []
-        self.toolbar.set_models(names, self.settings.stt.model or default_model(self.settings.stt.language))
+        self.toolbar.set_models(names, model_name(self.settings))
 
     def _save_settings(self, **overrides: str) -> None:
         """Remember a toolbar choice in config.toml, so the next start of the app begins with it."""
@@ -207,6 +228,11 @@ class MainWindow(QMainWindow):
 
     def _model_or_language_chosen(self) -> None:
         self._save_settings(stt__model=self.toolbar.model(), stt__language=self.toolbar.language())
+
+    def _translate_toggled(self, on: bool) -> None:
+        """Translate to English from the next Start; with no model chosen, the default becomes base (tiny.en cannot)."""
+        self._save_settings(stt__task="translate" if on else "transcribe")
+        self._fill_models()
 
     def _source_activated(self, kind: str) -> None:
         if kind == "file":
@@ -236,6 +262,7 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.controller.start()
+        self._update_hint()
 
     def stop(self) -> None:
         self.controller.stop()
@@ -256,6 +283,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Closing while recording stops and drains first, so nothing spoken is lost."""
         self.controller.shutdown()
+        self.captions.close()  # a top-level window of its own: it would keep the app running
         super().closeEvent(event)
 
     # ---- questions to the user (tests answer them instead) --------------------------------------

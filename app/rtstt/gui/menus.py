@@ -1,4 +1,5 @@
-"""The menu bar: File (open, sessions, export, quit), Edit (find, settings), Models, View and Help.
+"""The menu bar: File (open, sessions, export, quit), Edit (find, settings), Models, View (panels,
+captions) and Help.
 
 Every entry only emits what was asked; the window connects the signals. The export options ("Include
 timestamps", "Include speakers") live here because they are menu toggles, and are read through
@@ -31,6 +32,7 @@ class MenuBar(QMenuBar):
     modelManagerRequested = Signal()
     componentsRequested = Signal()
     jumpToLiveRequested = Signal()
+    captionsToggled = Signal(bool)  # View › Captions checked (show the caption window) or unchecked
     aboutRequested = Signal()
 
     def __init__(self, views: Iterable[QAction], components: bool, parent: QWidget | None = None) -> None:
@@ -64,6 +66,13 @@ class MenuBar(QMenuBar):
         view_menu = self.addMenu("&View")
         for action in views:
             view_menu.addAction(action)
+        self.captions_action = QAction("Captions", self)  # the large-caption window, always on top
+        self.captions_action.setObjectName("captionsAction")
+        self.captions_action.setCheckable(True)
+        self.captions_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.captions_action.toggled.connect(self.captionsToggled)
+        view_menu.addAction(self.captions_action)
+        view_menu.addSeparator()
         self._action(view_menu, "Jump to live", "", self.jumpToLiveRequested.emit)
         help_menu = self.addMenu("&Help")
         self._action(help_menu, "About RTSTT", "", self.aboutRequested.emit)

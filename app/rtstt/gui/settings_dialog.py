@@ -145,6 +145,20 @@ class SettingsDialog(QDialog):
                         tip="a model name or the folder of a faster-whisper model",
                     ),
                     Field("stt.language", "Language", "editable", [(f"{c} — {n}", c) for c, n in LANGUAGES.items()]),
+                    Field(
+                        "stt.task",
+                        "Task",
+                        "choice",
+                        labels={"transcribe": "Transcribe (the spoken language)", "translate": "Translate to English"},
+                        tip="translation needs a multilingual model such as base; it applies at the next Start",
+                    ),
+                    Field(
+                        "stt.vocabulary",
+                        "Words to expect",
+                        "text",
+                        placeholder="Siobhan, Kubernetes, Grafana",
+                        tip="names, products and jargon of your meetings, comma-separated: the recogniser spells them",
+                    ),
                     Field("stt.device", "Device", "choice", labels={**automatic, "cpu": "CPU", "cuda": "CUDA GPU"}),
                     Field("stt.compute_type", "Compute type", "choice", labels=automatic),
                     Field("stt.threads", "CPU threads", "int", special="all cores"),
@@ -166,7 +180,21 @@ class SettingsDialog(QDialog):
                 [
                     Field("speakers.enabled", "Tell speakers apart", "check"),
                     Field("speakers.backend", "Backend", "choice", labels={"ge2e": "GE2E (offline)"}),
-                    Field("speakers.threshold", "Same-speaker similarity", "float", step=0.01),
+                    Field(
+                        "speakers.count",
+                        "Number of speakers",
+                        "int",
+                        special="automatic",
+                        tip="how many people speak, when you know it; automatic finds it from the voices",
+                    ),
+                    Field(
+                        "speakers.threshold",
+                        "Surely-different similarity",
+                        "float",
+                        step=0.01,
+                        tip="voices less similar than this are always different people (a lower bound on the "
+                        "number found); the number itself comes from the session's voices",
+                    ),
                     Field("speakers.max_speakers", "Maximum speakers", "int", special="no limit"),
                     Field("speakers.pyannote_model", "pyannote model folder", "folder", placeholder=folder_tip),
                 ],

@@ -1,4 +1,4 @@
-"""The session toolbar: what to listen to, Start/Stop and Pause, and the model and language to use.
+"""The session toolbar: what to listen to, Start/Stop and Pause, the model and language, and Translate.
 
 It holds no session state: it emits what the user asked for and shows what it is told (running or not,
 the installed models), so the controller stays the one place that decides.
@@ -14,12 +14,13 @@ from rtstt.vocab import LANGUAGES, SOURCE_LABELS
 
 
 class SessionToolbar(QToolBar):
-    """Source, Start/Stop (Ctrl+R), Pause (Ctrl+P), model and language."""
+    """Source, Start/Stop (Ctrl+R), Pause (Ctrl+P), model, language and Translate (English text)."""
 
     startToggled = Signal(bool)  # True: start a session, False: stop it
     pauseToggled = Signal(bool)
     sourceActivated = Signal(str)  # the source kind the user picked (also when picked again)
     modelOrLanguageChosen = Signal()
+    translateToggled = Signal(bool)  # the user turned translation to English on or off (stt.task)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Session", parent)
@@ -50,6 +51,14 @@ class SessionToolbar(QToolBar):
             self.language_combo.setItemData(self.language_combo.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
         self.language_combo.activated.connect(self.modelOrLanguageChosen)
         self.addWidget(self.language_combo)
+        self.translate_action = QAction("Translate", self)
+        self.translate_action.setCheckable(True)
+        self.translate_action.setToolTip(
+            "Write English text whatever language is spoken (multilingual models such as base; from the next Start)"
+        )
+        self.translate_action.triggered.connect(self.translateToggled)  # the user's clicks, not set_translate
+        self.addAction(self.translate_action)
+        self.widgetForAction(self.translate_action).setObjectName("translateButton")
 
     def _combo(self, name: str) -> QComboBox:
         combo = QComboBox()
@@ -73,7 +82,7 @@ class SessionToolbar(QToolBar):
 
     # ---- what the toolbar shows ------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
-        """While a session runs, Start reads Stop and its source, model and language are fixed."""
+        """While a session runs, Start reads Stop and its source, model, language and Translate are fixed."""
         self.start_action.setEnabled(True)
         self.start_action.setChecked(running)
         self.start_action.setText("Stop" if running else "Start")
@@ -83,6 +92,7 @@ class SessionToolbar(QToolBar):
         self.pause_action.setEnabled(running)
         for combo in (self.source_combo, self.model_combo, self.language_combo):
             combo.setEnabled(not running)
+        self.translate_action.setEnabled(not running)
 
     def set_stopping(self) -> None:
         """Stop was asked: no second click while the engine finishes the last words."""
@@ -114,6 +124,17 @@ class SessionToolbar(QToolBar):
         if self.language_combo.findText(code) < 0:  # any Whisper code works in config.toml
             self.language_combo.addItem(code)
         self.language_combo.setCurrentText(code)
+
+    def set_translate(self, on: bool) -> None:
+        """Show the setting (stt.task == "translate") without emitting `translateToggled`."""
+        self.translate_action.setChecked(on)
+
+    def translate(self) -> bool:
+        return self.translate_action.isChecked()
+
+    def task(self) -> str:
+        """The stt.task the toggle stands for."""
+        return "translate" if self.translate_action.isChecked() else "transcribe"
 
     def model(self) -> str:
         return self.model_combo.currentText()

@@ -3,6 +3,10 @@
 `render` builds the bytes and `export` writes them atomically, so an export that fails half-way (a full
 disk) never leaves a truncated file where a good one was. Speaker names always go through the
 transcript's `speaker_names`, so a rename in the window shows up in every format.
+
+A translated session (Whisper's translate task) says so once: JSON per segment ("language", the spoken one,
+and "translated"), TXT in a first line, DOCX in a subtitle under the title, WebVTT in a NOTE block. SRT has
+no place for metadata outside the cues (a cue would show on screen), so it carries none.
 """
 
 from __future__ import annotations
@@ -92,6 +96,18 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def translation_note(transcript: Transcript) -> str:
+    """ "Translated to English from de" when the text is Whisper's English translation (some of it: "Partly
+    translated ..."), with the spoken languages recorded on the segments; "" for a plain transcript."""
+    spoken = _spoken(transcript)
+    translated = [s for s in spoken if s.translated]
+    if not translated:
+        return ""
+    languages = sorted({s.language for s in translated if s.language and s.language != "en"})
+    note = "Translated to English" if len(translated) == len(spoken) else "Partly translated to English"
+    return f"{note} from {', '.join(languages)}" if languages else note
+
+
 # -- formats ---------------------------------------------------------------------------------------------
 
 
@@ -129,6 +145,8 @@ def _vtt_escape(text: str) -> str:
 
 def _vtt(transcript: Transcript, options: ExportOptions) -> bytes:
     blocks = ["WEBVTT"]
+    if note := translation_note(transcript):  # a comment block: players do not show it
+        blocks.append(f"NOTE {_one_line(note).replace('-->', '->')}")
     for segment in sorted(_cues(transcript), key=lambda s: (s.start, s.id)):
         start, end = _cue_times(segment)
         speaker = _speaker(transcript, segment, options)
@@ -151,6 +169,8 @@ def _txt(transcript: Transcript, options: ExportOptions) -> bytes:
             parts.append(f"{speaker}:")
         parts.append(segment.text.strip())
         lines.append(" ".join(parts))
+    if lines and (note := translation_note(transcript)):
+        lines[:0] = [f"({note})", ""]
     return ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
 
 
@@ -162,6 +182,8 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
             "end": s.end,
             "text": s.text,
             "speaker": _speaker(transcript, s, options),
+            "language": s.language,  # the spoken language
+            "translated": s.translated,  # the text is its English translation
             "words": [{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in s.words],
         }
         for s in transcript.segments
@@ -171,6 +193,7 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
         "duration_s": transcript.duration_s,
         "segments": segments,
         "speakers": transcript.speakers() if options.speakers else {},
+        "speakers_uncertain": transcript.insights.speakers_uncertain if options.speakers else False,
         "keywords": [{"phrase": p, "score": sc} for p, sc in transcript.insights.keywords],
         "questions": [list(q) for q in transcript.insights.questions],
         "summary": transcript.insights.summary,
@@ -192,6 +215,8 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
     title = _xml_safe(transcript.title.strip()) or "Transcript"
     document.core_properties.title = title
     document.add_heading(title, level=1)
+    if note := translation_note(transcript):
+        document.add_paragraph(note, style="Subtitle")
     summary = transcript.insights.summary
     if summary:
         document.add_heading("Summary", level=2)

@@ -23,6 +23,7 @@ class Insights:
     summary: str = ""
     summary_final: bool = False  # the summary written at Stop, over the whole session
     action_items: tuple[str, ...] = ()
+    speakers_uncertain: bool = False  # the speaker stage could not tell the voices apart (SpeakerLabels.uncertain)
 
     def __bool__(self) -> bool:
         return bool(self.keywords or self.questions or self.summary or self.action_items)
@@ -35,6 +36,7 @@ class Insights:
             "summary": self.summary,
             "summary_final": self.summary_final,
             "action_items": list(self.action_items),
+            "speakers_uncertain": self.speakers_uncertain,
         }
 
     def changes(self, other: Insights) -> dict[str, Any]:
@@ -57,6 +59,8 @@ class Insights:
             updates["summary_final"] = bool(data["summary_final"])
         if "action_items" in data:
             updates["action_items"] = tuple(str(a) for a in data["action_items"] or ())
+        if "speakers_uncertain" in data:  # absent from sessions journalled before it existed: False
+            updates["speakers_uncertain"] = bool(data["speakers_uncertain"])
         return dataclasses.replace(self, **updates)
 
     @classmethod

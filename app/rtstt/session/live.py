@@ -183,7 +183,9 @@ class LiveSession:
         """Take what a downstream stage concluded: speaker labels, session key phrases, questions, summary.
         Other events (partials, metrics, recent key phrases) are the faces' business, not the session's."""
         if isinstance(event, SpeakerLabels):
-            self._apply_labels(event.labels)
+            if event.labels:
+                self._apply_labels(event.labels)
+            self._set_insights(speakers_uncertain=event.uncertain)  # journalled only when it changes
         elif isinstance(event, Keywords) and event.scope == KeywordScope.SESSION:
             self._set_insights(keywords=tuple(event.phrases))
         elif isinstance(event, Questions):

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -327,6 +327,8 @@ class StreamingTranscriber:
         text = "".join(w.text for w in words).strip()
         self._previous_tail = list(words[-4:])
         seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words), id=self._next_id)
+        translated = getattr(self.backend, "task", "transcribe") == "translate"  # English text of the spoken language
+        seg = replace(seg, language=getattr(self.backend, "detected_language", None), translated=translated)
         self._next_id += 1
         final = Final(segment=seg, emitted_at=self.now())
         self.stats.finals += 1

@@ -5,6 +5,14 @@ Why not `WhisperModel.transcribe`: it always pads audio to a 30 s window, so eve
 Here the window is the audio plus padding, at least `MIN_WINDOW_S`: measured on synthetic English,
 a 10 s floor keeps the word error rate of the 30 s window (6.1% both) at a quarter of the cost, while
 windows that hug the audio make the decoder loop. Partials can then refresh several times a second.
+
+Translation (`task = "translate"`, multilingual models only) decodes English text from speech in any
+language: the same window, Whisper's <|translate|> token instead of <|transcribe|>. The spoken language is
+still detected on the source audio (language "auto", or "en", which with translate means "auto": English
+to English is plain transcription). Word times of translated text are approximate: the alignment maps
+English words onto foreign speech by cross-attention, so a word's time is roughly where its meaning was
+said, not where it was spoken (word order differs). They stay: the commit policy needs word times, and
+they are monotonic and inside the utterance.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rtstt.errors import ModelNotFound, OutOfMemory, RtsttError
+from rtstt.errors import ModelNotFound, OutOfMemory, RtsttError, SettingsError
 from rtstt.oom import is_out_of_memory
 from rtstt.vocab import SAMPLE_RATE
 
@@ -41,6 +49,7 @@ REDETECT_BELOW = 0.9  # an utterance's language is detected again while its prob
 REDETECT_GROW_S = 1.0  # ...and the audio grew by this much since the last detection
 PRIOR_PROB = 0.9  # a detection this sure, or one on `PRIOR_MIN_S` of audio, becomes the session's language
 PRIOR_MIN_S = 2.0
+TASKS = ("transcribe", "translate")  # Whisper's tasks; translate = English text from any spoken language
 
 log = logging.getLogger(__name__)
 
@@ -224,13 +233,13 @@ class WhisperBackend:
         self.language = None if language == "auto" else language
         if not multilingual:
             self.language = "en"  # nothing to detect: an English-only model has no language token
-        self.languages = LanguagePolicy(self.language)
+        self._task = "transcribe"
+        self.languages = LanguagePolicy(self._source_language())
         self.detections = 0  # language detections run (each one a decoder step on the pass's encoder output)
         self.detect_s = 0.0  # their total cost
         self._tokenizer_cls = Tokenizer
         self._multilingual = multilingual
-        self._tokenizers: dict[str, Tokenizer] = {}
-        self._tokenizer = self._tokenizer_for(self.language or "en")
+        self._tokenizers: dict[tuple[str, str], Tokenizer] = {}
         self._lock = threading.Lock()
         self.vocabulary = ""  # words to expect, read before every pass (`Engine` sets it from stt.vocabulary)
 
@@ -238,10 +247,45 @@ class WhisperBackend:
     def device(self) -> str:
         return self.choice.device
 
+    @property
+    def multilingual(self) -> bool:
+        return self._multilingual
+
+    @property
+    def task(self) -> str:
+        """ "transcribe" (text in the spoken language) or "translate" (English text); set per run, like
+        `vocabulary`, since the loaded model is shared across runs."""
+        return self._task
+
+    @task.setter
+    def task(self, task: str) -> None:
+        if task not in TASKS:
+            raise SettingsError(f"stt.task must be one of {', '.join(TASKS)}; got {task!r}")
+        if task == "translate" and not self._multilingual:
+            raise RtsttError(
+                f"{self.name} is an English-only model and cannot translate",
+                "choose a multilingual model (e.g. --model base) or turn translation off",
+            )
+        with self._lock:
+            if task != self._task:
+                self._task = task
+                self.languages = LanguagePolicy(self._source_language())
+
+    @property
+    def translating(self) -> bool:
+        return self._task == "translate"
+
+    def _source_language(self) -> str | None:
+        """The language decoding is locked to; None = detected per utterance. Translating "from English"
+        means nothing, so with translate the default "en" detects the spoken language instead."""
+        if self._task == "translate" and self.language == "en":
+            return None
+        return self.language
+
     def warm_up(self) -> None:
         """One pass on silence so the first real pass does not pay one-time allocation costs."""
         self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), words=False)
-        self.languages = LanguagePolicy(self.language)  # silence says nothing about the language
+        self.languages = LanguagePolicy(self._source_language())  # silence says nothing about the language
         self.detections, self.detect_s = 0, 0.0
 
     def new_utterance(self) -> None:
@@ -260,10 +304,12 @@ class WhisperBackend:
         return self.languages.language or "auto"
 
     def _tokenizer_for(self, language: str):
-        tok = self._tokenizers.get(language)
+        """The tokenizer whose start sequence says this language and the current task, built once per pair."""
+        key = (self._task, language)
+        tok = self._tokenizers.get(key)
         if tok is None:
-            tok = self._tokenizer_cls(self.model.hf_tokenizer, self._multilingual, task="transcribe", language=language)
-            self._tokenizers[language] = tok
+            tok = self._tokenizer_cls(self.model.hf_tokenizer, self._multilingual, task=self._task, language=language)
+            self._tokenizers[key] = tok
         return tok
 
     def _detect_language(self, encoded) -> tuple[str, float]:
@@ -315,11 +361,12 @@ class WhisperBackend:
         padded[:n] = audio
         frames = win // HOP
         feats = self.model.feature_extractor(padded, padding=0)[:, :frames]
-        tok = self._tokenizer
         with self._lock:
+            locked = self.languages.locked
+            tok = self._tokenizer_for(locked or "en")
             storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None]))
             encoded = self.model.model.encode(storage, to_cpu=False)
-            if self.language is None:
+            if locked is None:  # detected on the source audio, also when translating
                 tok = self._tokenizer_for(self.languages.choose(n, lambda: self._detect_language(encoded)))
                 prompt = self.languages.prompt_for(prompt)
             prompt_tokens = self._prompt_tokens(tok, prompt)

@@ -1,4 +1,5 @@
-"""Who has spoken: coloured chips with talk time above the insights; a click on a chip asks for a name."""
+"""Who has spoken: coloured chips with talk time above the insights; a click on a chip asks for a name; a
+muted note when the speaker stage could not tell the voices apart."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from rtstt.gui.theme import speaker_color
 from rtstt.timefmt import clock
+
+UNCERTAIN_NOTE = "Speakers uncertain: voices are hard to tell apart"
 
 
 class SpeakersStrip(QWidget):
@@ -27,6 +30,16 @@ class SpeakersStrip(QWidget):
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.linkActivated.connect(lambda link: self.renameRequested.emit(QUrl(link).path()))
         layout.addWidget(self.label)
+        self.uncertain_note = QLabel(UNCERTAIN_NOTE)
+        self.uncertain_note.setObjectName("speakersUncertain")
+        self.uncertain_note.setWordWrap(True)
+        self.uncertain_note.setStyleSheet("color:#8a93a3; font-size:small")
+        self.uncertain_note.setToolTip(
+            "The voice prints do not separate clearly (similar voices, or too little speech yet): "
+            "labels may merge two people or split one. Settings › Speakers › Number of speakers helps."
+        )
+        self.uncertain_note.hide()
+        layout.addWidget(self.uncertain_note)
         self.colors: tuple[str, ...] = ("#2f6fde",)
         self.talk: dict[str, float] = {}  # raw id -> seconds spoken
         self.names: dict[str, str] = {}
@@ -47,6 +60,10 @@ class SpeakersStrip(QWidget):
     def show_speakers(self, talk: dict[str, float], names: dict[str, str]) -> None:
         self.talk, self.names = dict(talk), dict(names)
         self._render()
+
+    def set_uncertain(self, uncertain: bool) -> None:
+        """Show or hide the "speakers uncertain" note (SpeakerLabels.uncertain, kept in the session)."""
+        self.uncertain_note.setVisible(uncertain)
 
     def _render(self) -> None:
         if not self.talk:

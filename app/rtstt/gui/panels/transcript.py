@@ -20,6 +20,7 @@ block (userState PARTIAL), a block of its own below the last paragraph.
 
 from __future__ import annotations
 
+import html
 from bisect import bisect_right
 from itertools import pairwise
 
@@ -33,7 +34,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPushButton, QTextEdit
+from PySide6.QtWidgets import QLabel, QPushButton, QTextEdit
 
 from rtstt.events import Segment
 from rtstt.session.paragraphs import continues_paragraph
@@ -72,6 +73,16 @@ class TranscriptView(QTextEdit):
         self.jump.setCursor(Qt.CursorShape.PointingHandCursor)
         self.jump.clicked.connect(self.jump_to_live)
         self.jump.hide()
+        self.hint = QLabel("", self.viewport())  # what an empty transcript says (set_hint); hidden once text comes
+        self.hint.setObjectName("transcriptHint")
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self._hint_text = ""
+        self.hint.setProperty("muted", True)
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.hint.hide()
+        self.document().contentsChanged.connect(self._update_hint)
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
         self.viewport().installEventFilter(self)
@@ -296,6 +307,36 @@ class TranscriptView(QTextEdit):
         cursor.block().setUserState(EMPTY)
         return cursor
 
+    # ---- empty state -------------------------------------------------------------------------------
+    def set_hint(self, text: str) -> None:
+        """The centred, muted text shown while the transcript is empty (none: nothing shown); its first
+        paragraph (up to a blank line) a little larger, as a heading."""
+        self._hint_text = text
+        head, _, rest = text.partition("\n\n")
+        size = round(self.font().pointSizeF() * 1.35)
+        rest_html = f"<p>{html.escape(rest).replace(chr(10), '<br>')}</p>" if rest else ""
+        self.hint.setText(f'<p style="font-size:{size}pt">{html.escape(head)}</p>{rest_html}' if text else "")
+        self._update_hint()
+
+    def hint_text(self) -> str:
+        return self._hint_text
+
+    def hint_visible(self) -> bool:
+        return not self.hint.isHidden()
+
+    def _update_hint(self) -> None:
+        show = bool(self._hint_text) and self.document().isEmpty()
+        if show:
+            self._place_hint()
+        self.hint.setVisible(show)
+
+    def _place_hint(self) -> None:
+        vp = self.viewport()
+        width = min(vp.width() - 48, 560)
+        self.hint.setFixedWidth(max(width, 120))
+        self.hint.adjustSize()
+        self.hint.move((vp.width() - self.hint.width()) // 2, max(0, (vp.height() - self.hint.height()) // 2))
+
     # ---- follow the live end -------------------------------------------------------------------
     @property
     def following(self) -> bool:
@@ -335,6 +376,7 @@ class TranscriptView(QTextEdit):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._place_jump()
+        self._place_hint()
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.viewport() and event.type() == QEvent.Type.MouseButtonDblClick:
