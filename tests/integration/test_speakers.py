@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,9 @@ def test_speakers_insights_and_summary_in_one_document(tmp_path: Path, summarize
 
     transcript = Transcript.from_dict({"segments": [{**s, "words": []} for s in segments]})
     subs = list(srt.parse(render(transcript, "srt").decode()))
-    assert {sub.content.split(":")[0] for sub in subs} == {"S1", "S2"}
+    # two voices, two names (ids stay the ones the user saw longest, so a voice split for a while may leave "S3")
+    named = {sub.content.split(":")[0] for sub in subs}
+    assert len(named) == 2 and all(re.fullmatch(r"S\d+", n) for n in named), named
 
     # what it was about, and what it means
     phrases = " ".join(k["phrase"] for k in document["keywords"])
