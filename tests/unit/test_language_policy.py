@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtstt.stt.whisper import LanguagePolicy
+from rtstt.stt.language import LanguagePolicy
 
 SR = 16000
 
