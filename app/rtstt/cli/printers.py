@@ -78,13 +78,66 @@ class JsonPrinter:
 
 
 class TerminalPrinter:
-    """Human view: final lines with timestamps; the tentative partial redrawn in place (dim) on a TTY."""
+    """Human view: final lines with timestamps; the tentative partial redrawn in place (dim) on a TTY.
+
+    On a terminal, finals (clauses, final within about a second) run on as paragraphs, wrapped to its
+    width, as the window shows them; piped, or with `show_ids`, each final is a line of its own."""
 
     def __init__(self, show_ids: bool = False) -> None:
         self.tty = sys.stdout.isatty()
         self.show_ids = show_ids
         self._partial_len = 0
         self._labelled: dict[int, str | None] = {}
+        self._row = ""  # paragraph mode: what the current terminal row holds, partial excluded
+        self._previous = None  # paragraph mode: the last final segment, to tell whether the next continues it
+        self._paragraph_chars = 0
+
+    @property
+    def _paragraphs(self) -> bool:
+        return self.tty and not self.show_ids
+
+    def _write_final_in_paragraph(self, seg) -> None:
+        from rtstt.session.paragraphs import continues_paragraph
+
+        width = max(20, _columns() - 1)
+        sys.stdout.write("\r\033[2K" + self._row)  # the row without the partial
+        if (
+            self._previous is None
+            or not self._row
+            or not continues_paragraph(self._previous, seg, self._paragraph_chars)
+        ):
+            if self._row:
+                sys.stdout.write("\n")
+            self._row = f"[{_clock(seg.start)}] "
+            self._paragraph_chars = 0
+            sys.stdout.write(self._row)
+        indent = " " * 10
+        for word in seg.text.split():
+            piece = word if self._row.endswith(" ") else " " + word
+            if len(self._row) + len(piece) > width and self._row.strip():
+                sys.stdout.write("\n" + indent)
+                self._row, piece = indent, word
+            sys.stdout.write(piece)
+            self._row += piece
+        self._paragraph_chars += len(seg.text) + 1
+        self._previous = seg
+        self._partial_len = 0
+
+    def _write_partial_in_paragraph(self, text: str) -> None:
+        room = max(0, _columns() - 1 - len(self._row) - 3)
+        tail = text[-room:] if text and room >= 8 else ""
+        sys.stdout.write("\r\033[2K" + self._row + (f"\033[2m … {tail}\033[0m" if tail else ""))
+        self._partial_len = len(tail)
+
+    def _end_paragraph(self) -> None:
+        """Something else is printed: the paragraph row ends here, the next final opens a new one."""
+        if not self._paragraphs:
+            return
+        if self._row:
+            sys.stdout.write("\r\033[2K" + self._row + "\n")
+        elif self._partial_len:
+            sys.stdout.write("\r\033[2K")
+        self._row, self._previous, self._partial_len = "", None, 0
 
     def _dim(self, text: str) -> str:
         return f"\033[2m{text}\033[0m" if self.tty else text
@@ -105,6 +158,12 @@ class TerminalPrinter:
             title = "summary" if event.final else "summary so far"
             lines = [f"== {title}: {event.text}"] + [f"   - {item}" for item in event.action_items]
             sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+        elif isinstance(event, Partial) and self._paragraphs:
+            self._write_partial_in_paragraph(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Final) and self._paragraphs:
+            self._write_final_in_paragraph(event.segment)
             sys.stdout.flush()
         elif isinstance(event, Partial) and self.tty:
             text = event.text[-(_columns() - 12) :] if event.text else ""
@@ -136,6 +195,9 @@ class TerminalPrinter:
             )
 
     def _clear(self) -> None:
+        if self._paragraphs:
+            self._end_paragraph()
+            return
         if self.tty and self._partial_len:
             sys.stdout.write("\r\033[2K")
             self._partial_len = 0
