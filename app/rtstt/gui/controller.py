@@ -36,6 +36,7 @@ from rtstt.session.insights import Insights
 from rtstt.session.live import InsightsChanged, LiveSession, SegmentAdded, SegmentsChanged, SpeakersChanged
 
 if TYPE_CHECKING:
+    from rtstt.config import Settings
     from rtstt.gui.main_window import MainWindow
 
 DRAIN_ON_CLOSE_S = 15
@@ -54,6 +55,7 @@ class SessionController(QObject):
         self.window = window
         self.session: LiveSession | None = None
         self.worker: EngineWorker | None = None
+        self.started_with: Settings | None = None  # the settings the running session started with
         self.thread: QThread | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._changed.connect(self.on_change)
@@ -86,6 +88,7 @@ class SessionController(QObject):
         worker.failed.connect(lambda error: w.show_error(error.message, error.hint))
         worker.finished.connect(self._on_finished)
         self.worker, self.thread = worker, run_in_thread(worker, "rtstt-engine-worker")
+        self.started_with = w.settings
         w.toolbar.set_running(True)
         w.status_bar.session_started()
 

@@ -32,6 +32,7 @@ from rtstt.gui.controller import SessionController
 from rtstt.gui.menus import MenuBar
 from rtstt.gui.panels.insights import InsightsPanel
 from rtstt.gui.panels.speakers import SpeakersStrip
+from rtstt.gui.panels.state import NEXT_START
 from rtstt.gui.panels.summary import SummaryPanel
 from rtstt.gui.panels.transcript import TranscriptView
 from rtstt.gui.search_bar import SearchBar
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
                 settings, problem = config.Settings(), exc
         self.settings = settings
         self.file_path: Path | None = Path(settings.audio.file) if settings.audio.file else None
+        self._next_start_notes: set[str] = set()  # panels saying their switch applies at the next Start
 
         self.banner = ErrorBanner()
         self.view = TranscriptView()
@@ -150,6 +152,8 @@ class MainWindow(QMainWindow):
         self.view.renameSpeakerRequested.connect(c.rename_speaker)
         self.speakers.renameRequested.connect(c.rename_speaker)
         self.summary.summarizeRequested.connect(c.summarize_now)
+        for panel in self._switched_panels():
+            panel.switch.switched.connect(lambda on, panel=panel: self._panel_switched(panel, on))
         bar.startToggled.connect(lambda checked: c.start() if checked else c.stop())
         bar.startToggled.connect(self._update_hint)  # after the controller: it knows whether one started
         c.finished.connect(self._update_hint)
@@ -189,7 +193,6 @@ class MainWindow(QMainWindow):
         )
         self.view.speaker_colors = SPEAKER_COLORS
         self.speakers.colors = SPEAKER_COLORS
-        self.speakers.set_state("ready" if settings.speakers.enabled else "off")
         font = self.view.font()
         if settings.appearance.font_size:
             font.setPointSize(settings.appearance.font_size)
@@ -202,8 +205,9 @@ class MainWindow(QMainWindow):
         self._fill_models()
         self.toolbar.set_language(settings.stt.language)
         self.toolbar.set_translate(settings.stt.task == "translate")
-        for panel, enabled in ((self.insights, settings.insights.enabled), (self.summary, settings.summary.enabled)):
-            panel.set_state("waiting for speech" if enabled else "off")
+        for panel in self._switched_panels():
+            panel.switch.set_on(self._setting_on(settings, panel.switch.setting))
+            self._show_switch_state(panel)
         self._update_hint()  # its heading follows the font size
 
     def _fill_models(self) -> None:
@@ -216,7 +220,35 @@ class MainWindow(QMainWindow):
             names = []
         self.toolbar.set_models(names, model_name(self.settings))
 
-    def _save_settings(self, **overrides: str) -> None:
+    def _switched_panels(self) -> tuple[SpeakersStrip | InsightsPanel | SummaryPanel, ...]:
+        return (self.speakers, self.insights, self.summary)
+
+    @staticmethod
+    def _setting_on(settings: config.Settings, setting: str) -> bool:
+        section, _, key = setting.partition(".")
+        return bool(getattr(getattr(settings, section), key))
+
+    def _panel_switched(self, panel: SpeakersStrip | InsightsPanel | SummaryPanel, on: bool) -> None:
+        """A panel's own switch: the same setting as in Settings, saved to config.toml at once."""
+        setting = panel.switch.setting
+        self._save_settings(**{setting.replace(".", "__"): on})
+        panel.switch.set_on(self._setting_on(self.settings, setting))  # back, if it could not be saved
+        self._show_switch_state(panel)
+
+    def _show_switch_state(self, panel: SpeakersStrip | InsightsPanel | SummaryPanel) -> None:
+        """The panel's state line after its setting changed. A running session keeps the stages it started
+        with (the engine does not start or stop one mid-session): the panel says it applies at the next Start."""
+        on = self._setting_on(self.settings, panel.switch.setting)
+        started = self.controller.started_with if self.controller.running else None
+        if started is not None and self._setting_on(started, panel.switch.setting) != on:
+            panel.set_state(NEXT_START[on])
+            self._next_start_notes.add(panel.switch.setting)
+        elif started is None or panel.switch.setting in self._next_start_notes:  # not the stage's own state
+            waiting = "ready" if panel is self.speakers else "waiting for speech"
+            panel.set_state(waiting if on else "off")
+            self._next_start_notes.discard(panel.switch.setting)
+
+    def _save_settings(self, **overrides: object) -> None:
         """Remember a toolbar choice in config.toml, so the next start of the app begins with it."""
         try:
             settings = self.settings.with_overrides(**overrides)

@@ -17,7 +17,7 @@ class InsightsPanel(StatePanel):
     """Key phrases of the last minutes (as weighted chips) and the questions asked so far."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__("Insights", parent)
+        super().__init__("Insights", "insights.enabled", "Key phrases and questions", parent)
         self.keywords: dict[str, tuple[tuple[str, float], ...]] = {}
         self.questions: list[str] = []
 

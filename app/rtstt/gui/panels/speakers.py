@@ -8,6 +8,7 @@ import html
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from rtstt.gui.panels.state import PanelSwitch, header
 from rtstt.gui.theme import speaker_color
 from rtstt.timefmt import clock
 
@@ -24,6 +25,8 @@ class SpeakersStrip(QWidget):
         self.setObjectName("speakersStrip")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 0)
+        self.switch = PanelSwitch("speakers.enabled", "speakers")
+        layout.addLayout(header("Speakers", self.switch))
         self.label = QLabel()
         self.label.setObjectName("speakersLabel")
         self.label.setWordWrap(True)
@@ -48,7 +51,7 @@ class SpeakersStrip(QWidget):
     def set_state(self, state: str, detail: str = "") -> None:
         """Before anyone is labelled: "off", "loading model", "needs setup" (with detail) or "ready"."""
         self._state = {
-            "off": "Speakers off — turn them on in Settings › Speakers.",
+            "off": "Speakers off — switch them on above (or in Settings › Speakers).",
             "loading model": "Speakers: loading the voice model…",
             "needs setup": "Speakers need setup.",
             "ready": "Speakers: waiting for speech…",

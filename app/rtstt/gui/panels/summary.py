@@ -17,7 +17,7 @@ class SummaryPanel(StatePanel):
     summarizeRequested = Signal()
 
     def __init__(self, parent=None) -> None:
-        super().__init__("Summary", parent)
+        super().__init__("Summary", "summary.enabled", "Summary", parent)
         self.body.setAlignment(Qt.AlignmentFlag.AlignLeft)
         row = QHBoxLayout()
         self.note = QLabel()
