@@ -321,7 +321,11 @@ def main(argv: list[str] | None = None) -> int:
             for clip in clips:
                 path, reps = prepared_audio(clip, args.minutes, Path(tmpdir))
                 run = replay(clip, path, settings, backend, policy)
-                source = clip.path if not clip.crop_s else prepared_audio(clip, 0, Path(tmpdir))[0]
+                # the offline pass hears the replayed audio once: the file itself unless it was looped
+                looped_crop = args.minutes and clip.crop_s
+                source = (
+                    path if not args.minutes else prepared_audio(clip, 0, Path(tmpdir))[0] if looped_crop else clip.path
+                )
                 run.offline_text = " ".join([offline_text(backend, source)] * reps)  # a soak loops the clip
                 runs.append(run)
                 print(f"{set_name}/{clip.name}: {len(run.finals)} finals", file=sys.stderr)

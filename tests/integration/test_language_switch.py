@@ -18,6 +18,7 @@ from rtstt.model_cache import load_backend
 from rtstt.pipeline import Engine
 from rtstt.wer import word_error_rate
 from tests.conftest import REPO, SAMPLES
+from tests.integration.test_live_transcription import _Proxy
 
 pytestmark = pytest.mark.integration
 
@@ -91,14 +92,3 @@ def fixture_meta_sample() -> dict:
     import json
 
     return json.loads((SAMPLES / "sample.json").read_text(encoding="utf-8"))
-
-
-class _Proxy:
-    """Wraps the CTranslate2 model object, overriding some attributes (its own are read-only)."""
-
-    def __init__(self, inner, **overrides):
-        self._inner = inner
-        self.__dict__.update(overrides)
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)

@@ -20,6 +20,19 @@ def tone(rate: int, seconds: float = 2.0, channels: int = 2) -> np.ndarray:
     return np.stack([mono] * channels, axis=1).astype(np.float32)
 
 
+def write_aac(path: Path, samples: np.ndarray, rate: int, layout: str, options: dict | None = None) -> None:
+    """`samples` (channels x frames, float32) as AAC in an MP4/M4A container, through PyAV."""
+    with av.open(str(path), "w", options=options or {}) as container:
+        stream = container.add_stream("aac", rate=rate, layout=layout)
+        for i in range(0, samples.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(samples[:, i : i + 1024], format="fltp", layout=layout)
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
 def read_all(source: FileSource) -> np.ndarray:
     source.start()
     blocks = []
@@ -43,17 +56,7 @@ def test_libsndfile_formats_at_any_rate_become_16k_mono(tmp_path: Path, suffix: 
 
 def test_m4a_through_ffmpeg(tmp_path: Path):
     path = tmp_path / "tone.m4a"
-    rate = 44100
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("aac", rate=rate, layout="stereo")
-        samples = tone(rate).T.copy()
-        for i in range(0, samples.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(samples[:, i : i + 1024], format="fltp", layout="stereo")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    write_aac(path, tone(44100).T.copy(), 44100, "stereo")
     assert_is_the_tone(read_all(FileSource(path)))
 
 
@@ -143,17 +146,7 @@ def test_a_whole_flac_ends_without_an_error(tmp_path: Path):
 
 def test_an_m4a_damaged_part_way_ends_early_through_ffmpeg(tmp_path: Path):
     path = tmp_path / "noise.m4a"
-    rate = 44100
-    with av.open(str(path), "w", options={"movflags": "+faststart"}) as container:  # the index first
-        stream = container.add_stream("aac", rate=rate, layout="mono")
-        samples = noise(rate)[None, :]
-        for i in range(0, samples.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(samples[:, i : i + 1024], format="fltp", layout="mono")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    write_aac(path, noise(44100)[None, :], 44100, "mono", options={"movflags": "+faststart"})  # the index first
     for how in ("truncated", "garbled"):
         source = FileSource(damaged(path, how))
         audio = read_all(source)

@@ -146,22 +146,11 @@ ADJECTIVES = (
     | WEAK_ADJECTIVES
     | {
         f
-        for b in ("old", "slow", "fast", "cheap", "safe", "strong", "weak", "heavy", "light", "dark")
-        for f in _compare(b)
-    }
-    | {
-        f
-        for b in ("quiet", "busy", "young", "fresh", "clean", "warm", "cold", "hot", "deep", "wide")
-        for f in _compare(b)
-    }
-    | {
-        f
-        for b in ("big", "small", "large", "long", "short", "high", "low", "easy", "hard", "quick")
-        for f in _compare(b)
-    }
-    | {
-        f
-        for b in ("simple", "late", "early", "nice", "new", "great", "good", "close", "near", "far")
+        for b in _words(
+            "old slow fast cheap safe strong weak heavy light dark quiet busy young fresh clean warm cold hot deep "
+            "wide big small large long short high low easy hard quick simple late early nice new great good close "
+            "near far"
+        )
         for f in _compare(b)
     }
 )

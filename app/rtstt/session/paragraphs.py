@@ -8,7 +8,7 @@ changes the segments themselves (JSON keeps them, edits and speaker labels addre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rtstt.events import Segment
 
@@ -35,8 +35,9 @@ def continues_paragraph(prev: Segment, segment: Segment, length: int) -> bool:
     return length < PARAGRAPH_HARD_CHARS and not ends_sentence(prev.text)
 
 
-def continues_cue(first: Segment, prev: Segment, segment: Segment, length: int) -> bool:
-    """Whether `segment` joins the subtitle cue that began with `first`, ends with `prev`, has `length` chars."""
+def continues_cue(group: Sequence[Segment], segment: Segment, length: int) -> bool:
+    """Whether `segment` joins the subtitle cue `group` (its segments so far), which has `length` chars."""
+    first, prev = group[0], group[-1]
     return (
         segment.speaker == prev.speaker
         and not ends_sentence(prev.text)
@@ -47,23 +48,21 @@ def continues_cue(first: Segment, prev: Segment, segment: Segment, length: int) 
 
 
 def paragraphs(segments: Sequence[Segment]) -> list[list[Segment]]:
-    groups: list[list[Segment]] = []
-    length = 0
-    for segment in segments:
-        if groups and continues_paragraph(groups[-1][-1], segment, length):
-            groups[-1].append(segment)
-            length += 1 + len(segment.text.strip())
-        else:
-            groups.append([segment])
-            length = len(segment.text.strip())
-    return groups
+    return _grouped(segments, lambda group, segment, length: continues_paragraph(group[-1], segment, length))
 
 
 def cues(segments: Sequence[Segment]) -> list[list[Segment]]:
+    return _grouped(segments, continues_cue)
+
+
+def _grouped(
+    segments: Sequence[Segment], continues: Callable[[Sequence[Segment], Segment, int], bool]
+) -> list[list[Segment]]:
+    """Consecutive segments in groups: each joins the group before it while `continues(group, segment, length)`."""
     groups: list[list[Segment]] = []
     length = 0
     for segment in segments:
-        if groups and continues_cue(groups[-1][0], groups[-1][-1], segment, length):
+        if groups and continues(groups[-1], segment, length):
             groups[-1].append(segment)
             length += 1 + len(segment.text.strip())
         else:
