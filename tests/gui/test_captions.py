@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
+from rtstt import config
 from rtstt.events import Segment
 from rtstt.gui.captions import TENTATIVE_COLOR, CaptionsWindow, roll_up, to_html, wrap
 from rtstt.gui.main_window import MainWindow
@@ -94,6 +95,18 @@ def test_new_words_do_not_move_the_words_shown(qtbot, fed):
 
 
 # ---- in the real window -----------------------------------------------------------------------------
+@pytest.fixture
+def window(qtbot):
+    settings = config.Settings().with_overrides(stt__threads=2, stt__model="tiny.en", audio__source="file")
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    if win.running:
+        with qtbot.waitSignal(win.sessionFinished, timeout=30000):
+            win.stop()
+
+
 def view_menu_action(win: MainWindow, text: str):
     (menu,) = [a.menu() for a in win.menuBar().actions() if a.text() == "&View"]
     (action,) = [a for a in menu.actions() if a.text() == text]

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from rtstt import config
 from rtstt.events import Segment
-from rtstt.gui.main_window import FIRST_RUN_HINT, RUNNING_HINT
+from rtstt.gui.main_window import FIRST_RUN_HINT, RUNNING_HINT, MainWindow
 from tests.gui.test_main_window import CLIP, transcribe
+
+
+@pytest.fixture
+def window(qtbot):
+    settings = config.Settings().with_overrides(stt__threads=2, stt__model="tiny.en", audio__source="file")
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if win.running:
+        with qtbot.waitSignal(win.sessionFinished, timeout=30000):
+            win.stop()
 
 
 def test_a_fresh_window_says_how_to_start(window):

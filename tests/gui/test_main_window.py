@@ -23,6 +23,18 @@ pytestmark = pytest.mark.integration
 CLIP = FIXTURES / "utt_piper_2.flac"  # "Please call Stella and ask her to bring these things with her from the store."
 
 
+@pytest.fixture
+def window(qtbot):
+    settings = config.Settings().with_overrides(stt__threads=2, stt__model="tiny.en", audio__source="file")
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    if win.running:
+        with qtbot.waitSignal(win.sessionFinished, timeout=30000):
+            win.stop()
+
+
 def transcribe(qtbot, win: MainWindow, path: Path, timeout_s: float = 90) -> list:
     """Choose the file, click Start, and wait for the stream to end by itself."""
     events: list = []
