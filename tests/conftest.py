@@ -52,14 +52,23 @@ def llm_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def summarizer(llm_home: Path):
-    """The offline summary LLM loaded the way the app does (the package's GGUF, converted once into
-    RTSTT_HOME's models); `summarizer.path` is then a fast-loading copy other tests can point at."""
-    from rtstt.nlp.summary import Summarizer
+def summarizer():
+    """The offline summary LLM as the app loads it: the package's GGUF file through llama.cpp, quantized on
+    the CPU; `summarizer.path` is that file, for tests that point a setting at it."""
+    from rtstt.nlp.llm import load_chat_model
+
+    return load_chat_model("", threads=2)
+
+
+@pytest.fixture(scope="session")
+def transformers_chat(llm_home: Path):
+    """The same model through transformers (where llama.cpp is missing, or for a GPU): the GGUF file is
+    dequantized once and saved as safetensors in RTSTT_HOME's models."""
+    from rtstt.nlp.llm import load_chat_model
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RTSTT_HOME", str(llm_home))
-        return Summarizer()
+        return load_chat_model("", threads=2, runtime="transformers")
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

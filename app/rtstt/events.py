@@ -133,13 +133,41 @@ class StageStatus:
     detail: str = ""
 
 
+NOTE_HEADINGS = (("decision", "Decisions"), ("action", "Action items"), ("question", "Open questions"))
+"""The kinds of `NoteItem`, in the order every face lists them, with their headings."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoteItem:
+    """One decision, action item or open question of the meeting notes, with the transcript lines (segment
+    ids) it rests on: the window jumps there on a click, and an item that rests on nothing is never shown."""
+
+    kind: str  # "decision" | "action" | "question"
+    text: str
+    owner: str = ""  # who takes an action, when it was said
+    due: str = ""  # by when, as it was said ("Friday", "the 4th of March")
+    lines: tuple[int, ...] = ()
+
+    def plain(self) -> str:
+        """ "Maria: send the budget (due Friday)" for an action; the text itself for the rest."""
+        if self.kind != "action":
+            return self.text
+        who = f"{self.owner}: " if self.owner else ""
+        when = f" (due {self.due})" if self.due else ""
+        return f"{who}{self.text.rstrip('.')}{when}"
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """The rolling summary so far; `final` at stop, with the action items the meeting produced."""
+    """The rolling summary so far; `final` at stop, with the action items the meeting produced.
+
+    `items` are the structured notes (decisions, actions with owner and due date, open questions), each
+    linked to its lines; `action_items` stays the plain-text list older faces and journals read."""
 
     text: str
     final: bool = False
     action_items: tuple[str, ...] = ()
+    items: tuple[NoteItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,8 @@ class Runner:
         `save` is off). Opened once; callable early so a face can render it before the model loads."""
         if self.session is None:
             root = self.settings.sessions_path() if self.save else None
-            self.session = LiveSession.start(root, title or self.choice.label(), meta={"source": self.choice.kind})
+            meta = {"source": self.choice.kind, "vocabulary": self.settings.stt.vocabulary}  # words it was heard with
+            self.session = LiveSession.start(root, title or self.choice.label(), meta=meta)
         return self.session
 
     def prepare(self) -> EngineReady | None:

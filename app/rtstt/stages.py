@@ -406,11 +406,12 @@ OPEN_LABEL_S = 1.0  # an open unit with this much speech shows the nearest speak
 
 
 class SummaryStage(Stage):
-    """The rolling summary: an LLM update after every `interval_s` seconds of new speech or when asked
-    ("Summarize now"), and at stop a final summary with action items.
+    """The rolling meeting notes: an update after every `interval_s` seconds of new speech or when asked
+    ("Summarize now"), and at stop the final summary with decisions, action items and open questions.
 
     The base class's interval is a wall-clock rate limit, but a quiet minute has nothing to summarize:
-    the stage wakes every `wall_interval_s` and counts the speech that arrived since its last summary.
+    the stage wakes every `wall_interval_s` and counts the speech that arrived since its last update.
+    What is asked of the model, within its context, is `RollingNotes`'s (nlp/notes.py).
     """
 
     name = "summary"
@@ -424,18 +425,21 @@ class SummaryStage(Stage):
         whisper: str = "tiny",
         wall_interval_s: float = 2.0,
         summarizer=None,
+        threads: int = 1,
     ) -> None:
-        """`summarizer`: one already loaded (loading a big model for every session is slow)."""
+        """`summarizer`: a chat model already loaded (loading a big model for every session is slow)."""
         super().__init__(self._publish_with_detail, interval_s=wall_interval_s)
         self._outer = publish
         self.model = model
         self.quantization = quantization
         self.speech_interval_s = interval_s
         self.whisper = whisper
+        self.threads = threads
         self.summarizer = summarizer
+        self.notes = None
         self.summary = ""
-        self.action_items: list[str] = []
-        self._done = 0  # segments already in the summary
+        self._done = 0  # segments already handed to the notes
+        self._speech = 0.0  # seconds of speech since the last update
         self._asked = threading.Event()
 
     def request(self) -> None:
@@ -446,20 +450,22 @@ class SummaryStage(Stage):
         self._news.set()
 
     def load(self) -> None:
-        from rtstt.nlp.summary import Summarizer
+        from rtstt.nlp.llm import load_chat_model
+        from rtstt.nlp.notes import RollingNotes
 
         if self.summarizer is None:
-            key = ("summary", self.model, self.quantization, self.whisper)
-            self.summarizer = cached_model(key, lambda: Summarizer(self.model, self.quantization, whisper=self.whisper))
+            key = ("summary", self.model, self.quantization, self.whisper, self.threads)
+            self.summarizer = cached_model(
+                key,
+                lambda: load_chat_model(self.model, self.threads, quantization=self.quantization, whisper=self.whisper),
+            )
+        self.notes = RollingNotes(self.summarizer)
 
     def describe(self) -> str:
-        """What the model runs on, for the window: "SmolLM2-135M-Instruct on the CPU", plus any fallback."""
-        s = self.summarizer
-        if s is None:
-            return ""
-        precision = "16-bit" if s.quantization == "none" else s.quantization
-        where = "on the CPU" if s.device == "cpu" else f"on the GPU ({precision})"
-        return "; ".join([f"{s.name} {where}", *s.notes])
+        """What the model runs on, for the window: "SmolLM2-135M-Instruct on the CPU (llama.cpp, Q8_0)"."""
+        from rtstt.nlp.llm import describe
+
+        return describe(self.summarizer) if self.summarizer is not None else ""
 
     def _publish_with_detail(self, event: Event) -> None:
         # The base class announces "ready" without detail; the window shows what the model runs on.
@@ -469,26 +475,26 @@ class SummaryStage(Stage):
 
     def update(self, segments: list[Segment], final: bool) -> None:
         from rtstt.events import Summary
-        from rtstt.nlp.summary import find_action_items
+        from rtstt.nlp.notes import Line
 
-        assert self.summarizer is not None
+        assert self.notes is not None
         new = segments[self._done :]
-        speech = sum(max(0.0, s.end - s.start) for s in new)
+        self._done = len(segments)
+        self.notes.add([Line(s.id, s.start, s.end, s.speaker or "", s.text.strip()) for s in new])
+        self._speech += sum(max(0.0, s.end - s.start) for s in new)
         asked = self._asked.is_set()
-        if not (final or asked or speech >= self.speech_interval_s):
+        if not (final or asked or self._speech >= self.speech_interval_s):
             return
         self._asked.clear()
-        new_text = " ".join(t for t in (s.text.strip() for s in new) if t)
+        self._speech = 0.0
         if final:
-            earlier = " ".join(s.text.strip() for s in segments[: self._done])
-            self.summary, self.action_items = self.summarizer.final(self.summary, new_text, earlier)
-        elif new_text:
-            self.summary = self.summarizer.update(self.summary, new_text)
-            self.action_items = find_action_items(" ".join(s.text.strip() for s in segments))  # cheap, no LLM
-        self._done = len(segments)
-        if not self.summary and not self.action_items:
-            return
-        self.publish(Summary(self.summary, final, tuple(self.action_items)))
+            result = self.notes.final()
+            self.summary, items = result.summary, tuple(result.items)
+        else:
+            self.summary, items = self.notes.update(), tuple(self.notes.items)
+        actions = tuple(item.plain() for item in items if item.kind == "action")
+        if self.summary or items:
+            self.publish(Summary(self.summary, final, actions, items))
 
 
 def speakers_stage(spk, publish: Publish) -> SpeakersStage:
@@ -507,5 +513,9 @@ def build_stages(settings, publish: Publish) -> list[Stage]:
     if settings.summary.enabled:
         summ = settings.summary
         whisper = settings.stt.model or "tiny"
-        stages.append(SummaryStage(publish, summ.model, summ.quantization, summ.interval_s, whisper=whisper))
+        # llama.cpp on the CPU: half the cores (the transcript keeps the rest; Whisper never waits on it)
+        threads = max(1, (os.cpu_count() or 2) // 2)
+        stages.append(
+            SummaryStage(publish, summ.model, summ.quantization, summ.interval_s, whisper=whisper, threads=threads)
+        )
     return stages

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import srt
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 
 from rtstt import config
 from rtstt.gui.main_window import MainWindow
@@ -78,7 +78,15 @@ def test_summary_panel_updates_on_demand_and_ends_with_action_items(qtbot, windo
         pass
     assert "Final summary" in window.summary.body.toPlainText()
     assert window.summary.action_items, window.summary.body.toPlainText()
+    assert "Action items" in window.summary.body.toPlainText() and "Open questions" in window.summary.body.toPlainText()
     assert not window.summary.now.isEnabled()
+    # an item is a link to where it was said: the transcript scrolls there and marks that line
+    item = next(i for i in window.summary.items if i.lines)
+    assert f"href='line:{item.lines[0]}'" in window.summary.body.toHtml().replace('"', "'")
+    window.summary.body.anchorClicked.emit(QUrl(f"line:{item.lines[0]}"))
+    said = next(s for s in window.session.segments() if s.id == item.lines[0])
+    assert window.view.textCursor().selectedText().strip() == said.text.strip()
+    assert not window.view.following  # reading back: the live text does not pull the view away
     window._ask_save_path = lambda f: str(tmp_path / "m.json")
     window.export_actions["json"].trigger()
     import json

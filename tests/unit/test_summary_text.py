@@ -194,9 +194,10 @@ def test_exports_carry_action_items():
     assert ("List Bullet", "Check again on Friday.") in paragraphs
 
 
-def test_importing_the_summary_does_not_load_torch():
+def test_importing_the_summary_does_not_load_torch_or_llama_cpp():
     modules = (
-        "rtstt.nlp.summary, rtstt.nlp.gguf, rtstt.nlp.llm_device, rtstt.oom, rtstt.stages, rtstt.models.nlp_models"
+        "rtstt.nlp.llm, rtstt.nlp.llamacpp, rtstt.nlp.notes, rtstt.nlp.transformers_chat, rtstt.nlp.gguf, "
+        "rtstt.nlp.llm_device, rtstt.oom, rtstt.stages, rtstt.models.nlp_models"
     )
-    code = f"import sys, {modules}; sys.exit('torch' in sys.modules)"
+    code = f"import sys, {modules}; sys.exit('torch' in sys.modules or 'llama_cpp' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

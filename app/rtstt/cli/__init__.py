@@ -47,6 +47,15 @@ def _add_model_options(p: argparse.ArgumentParser, device_flag: bool = True) -> 
     g.add_argument("--beam-size", type=int, help="beam size (1 = greedy, fastest)")
 
 
+def _add_summary_model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--summary-model",
+        metavar="NAME|FOLDER|FILE.gguf",
+        help="the summary LLM (implies --summary): a .gguf file (run by llama.cpp on the CPU), a model folder, "
+        "a name in the models folder or a Hugging Face id already downloaded; default: the offline SmolLM2",
+    )
+
+
 def _speaker_count(text: str) -> int:
     try:
         return int(text)
@@ -96,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insights", action="store_true", help="key phrases and questions (JSON, DOCX)")
     _add_speakers_option(p, "label who spoke (S1, S2, ...) in every format")
     p.add_argument("--summary", action="store_true", help="a summary with action items (JSON, DOCX, TXT)")
+    _add_summary_model_option(p)
     _add_model_options(p)
 
     p = sub.add_parser("live", help="transcribe live audio and print the transcript as it grows")
@@ -115,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insights", action="store_true", help="key phrases and questions as they come up")
     _add_speakers_option(p, "label who spoke (S1, S2, ...)")
     p.add_argument("--summary", action="store_true", help="a rolling summary, and a final one with action items")
+    _add_summary_model_option(p)
     _add_model_options(p, device_flag=False)
 
     sub.add_parser("devices", help="list microphones and system-audio (loopback) sources")
@@ -122,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list, fetch, verify or import models")
     msub = p.add_subparsers(dest="models_command")
     msub.add_parser("list", help="installed and available models (default)")
-    f = msub.add_parser("fetch", help="download a model (needs internet)")
+    f = msub.add_parser("fetch", help="download a Whisper or summary model (needs internet)")
     f.add_argument("name")
     v = msub.add_parser("verify", help="check a model's files")
     v.add_argument("name")

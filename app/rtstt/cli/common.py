@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from rtstt.config import Settings
-from rtstt.errors import OutputError, SettingsError
+from rtstt.errors import ModelNotFound, OutputError, SettingsError
 from rtstt.vocab import EXPORT_FORMATS
 
 SPEAKERS_ON = -1  # `--speakers` without a number: labels on, the count from the settings
@@ -32,8 +32,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
         insights__enabled=True if getattr(args, "insights", False) else None,
         speakers__enabled=True if speakers is not None else None,
         speakers__count=speakers if speakers is not None and speakers != SPEAKERS_ON else None,
-        summary__enabled=True if getattr(args, "summary", False) else None,
+        summary__enabled=True if getattr(args, "summary", False) or getattr(args, "summary_model", None) else None,
+        summary__model=summary_model_from(getattr(args, "summary_model", None)),
     )
+
+
+def summary_model_from(value: str | None) -> str | None:
+    """`--summary-model`, checked before any audio is read: a wrong path or a file that is not a model
+    fails at once with the reason, not minutes later when the first summary is due."""
+    if value is None:
+        return None
+    from rtstt.models.nlp_models import summary_model_path
+    from rtstt.nlp.llamacpp import is_gguf
+
+    location = summary_model_path(value)
+    if location.gguf_file and not is_gguf(location.path / location.gguf_file):
+        raise ModelNotFound(
+            f"{location.gguf_file} is not a GGUF model (its first bytes are not 'GGUF')",
+            "give a .gguf file, or a model folder with config.json and *.safetensors",
+        )
+    return value
 
 
 def vocabulary_from(value: str | None) -> str | None:

@@ -42,6 +42,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         for spec in manager.available():
             if spec.name not in names:
                 print(f"  {spec.name:18s} {spec.size_mb:7d} MB  {spec.repo_id}")
+        _list_summary_models(manager)
         return 0
     if cmd == "fetch":
         return _fetch_with_progress(manager, args.name)
@@ -56,6 +57,23 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"imported {args.name} into {path}")
         return 0
     return 2
+
+
+def _list_summary_models(manager: Any) -> None:
+    """The summary models (GGUF, llama.cpp): installed ones, then those `rtstt models fetch` can download."""
+    from rtstt.models.registry import RECOMMENDED_SUMMARY
+
+    installed = manager.installed_summary()
+    names = {m.name for m in installed}
+    print("summary models installed:")
+    for m in installed:
+        note = "offline fallback" if m.source == "package" else m.source
+        print(f"  {m.name:22s} {m.size_mb:7.0f} MB  {note:16s} {m.path}")
+    print("summary models to fetch (needs internet; `rtstt models fetch NAME`, then --summary-model NAME):")
+    for spec in manager.available_summary():
+        if spec.name not in names:
+            star = "  (recommended)" if spec.name == RECOMMENDED_SUMMARY else ""
+            print(f"  {spec.name:22s} {spec.size_mb:7d} MB  {spec.licence:28s} {spec.repo_id}{star}")
 
 
 def _fetch_with_progress(manager: Any, name: str) -> int:

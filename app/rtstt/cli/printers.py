@@ -62,6 +62,10 @@ class JsonPrinter:
                 "text": event.text,
                 "final": event.final,
                 "action_items": list(event.action_items),
+                "notes": [
+                    {"kind": n.kind, "text": n.text, "owner": n.owner, "due": n.due, "segments": list(n.lines)}
+                    for n in event.items
+                ],
             }
         elif isinstance(event, EngineReady):
             obj = {"type": "ready", "model": event.model, "device": event.device, "source": event.source}
@@ -143,7 +147,7 @@ class TerminalPrinter:
         return f"\033[2m{text}\033[0m" if self.tty else text
 
     def __call__(self, event: Any) -> None:
-        from rtstt.events import EngineError, Final, Partial, SpeakerLabels, StreamEnded, Summary
+        from rtstt.events import NOTE_HEADINGS, EngineError, Final, Partial, SpeakerLabels, StreamEnded, Summary
 
         if isinstance(event, SpeakerLabels):
             new = {k: v for k, v in event.labels.items() if k not in self._labelled and v}
@@ -156,7 +160,14 @@ class TerminalPrinter:
         elif isinstance(event, Summary):
             self._clear()
             title = "summary" if event.final else "summary so far"
-            lines = [f"== {title}: {event.text}"] + [f"   - {item}" for item in event.action_items]
+            lines = [f"== {title}: {event.text}"]
+            for kind, heading in NOTE_HEADINGS:
+                items = [n for n in event.items if n.kind == kind]
+                if items:
+                    lines.append(f"   {heading.lower()}:")
+                    lines += [f"   - {n.plain()}  [#{n.lines[0]}]" for n in items if n.lines]
+            if event.action_items and not event.items:
+                lines += [f"   - {item}" for item in event.action_items]
             sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()
         elif isinstance(event, Partial) and self._paragraphs:

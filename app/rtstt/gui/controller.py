@@ -70,6 +70,7 @@ class SessionController(QObject):
             return
         w = self.window
         w.banner.dismiss()
+        w.source_meter.release()  # the meter lets go of the device before the session opens it
         choice = w.source_choice()
         worker = EngineWorker(w.settings, choice)
         try:
@@ -276,6 +277,18 @@ class SessionController(QObject):
         self.window.speakers.show_speakers(speakers.talk, speakers.names)
         self._show_insights(session.insights)
         self.window.status_bar.set_state(f"Session {session_id}")
+        self._offer_vocabulary(session)
+
+    def _offer_vocabulary(self, session: LiveSession) -> None:
+        """A session reopened with other words to expect than the settings' now: say so, and offer them for
+        the next Start (a continuation of the meeting mishears the same names without them)."""
+        words = session.vocabulary
+        if words and words != self.window.settings.stt.vocabulary.strip():
+            self.window.banner.show_message(
+                f"This session was transcribed with the words to expect: {words}",
+                "Use them again to transcribe the rest of the meeting with the same names and terms.",
+                action=("Use these words", lambda: self.window.use_vocabulary(words)),
+            )
 
     def recover_interrupted(self) -> None:
         """Sessions a crash left open are closed from their journals at start-up, and the user is told."""

@@ -34,11 +34,21 @@ def open_settings(parent: QWidget, settings: config.Settings, on_changed: Callab
     dialog.exec()
 
 
-def open_model_manager(parent: QWidget, on_installed: Callable[[str], None]) -> None:
+def open_model_manager(
+    parent: QWidget,
+    on_installed: Callable[[str], None],
+    *,
+    summary_model: str = "",
+    on_summary_model: Callable[[str], None] | None = None,
+    select: str = "",
+) -> None:
+    """The Models dialog; `select` shows one model at once, `on_summary_model` gets "Use for the summary"."""
     from rtstt.gui.model_dialog import ModelManagerDialog
 
-    dialog = ModelManagerDialog(parent=parent)
+    dialog = ModelManagerDialog(parent=parent, summary_model=summary_model, select=select)
     dialog.modelInstalled.connect(on_installed)
+    if on_summary_model is not None:
+        dialog.summaryModelChosen.connect(on_summary_model)
     dialog.exec()
 
 

@@ -26,8 +26,9 @@ from rtstt.errors import RtsttError
 from rtstt.gui.widgets import ERROR_STYLE, error_text, make_button, make_status_label, make_table
 from rtstt.session.store import SessionInfo, SessionStore
 
-COLUMNS = ("Title", "Date", "Duration", "Segments", "State")
+COLUMNS = ("Title", "Date", "Duration", "Segments", "State", "Words to expect")
 STATE_COL = 4
+WORDS_COL = 5  # the vocabulary each session was transcribed with (empty for none, and for older sessions)
 
 
 def format_duration(seconds: float) -> str:
@@ -57,7 +58,7 @@ class SessionHistoryDialog(QDialog):
         self._infos: list[SessionInfo] = []
         self._interrupted: set[str] = set()
         self.setWindowTitle("Session history")
-        self.resize(760, 420)
+        self.resize(880, 420)
 
         self.table = make_table(COLUMNS, "sessions")
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -100,10 +101,13 @@ class SessionHistoryDialog(QDialog):
                 format_duration(info.duration_s),
                 str(info.n_segments),
                 _state(info, self._interrupted),
+                info.vocabulary,
             )
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, info.id)
+                if c == WORDS_COL and value:
+                    item.setToolTip(f"Transcribed with these words to expect: {value}")
                 if c in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)

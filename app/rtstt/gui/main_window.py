@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from rtstt import config
+from rtstt.audio.base import AudioSource
 from rtstt.errors import RtsttError
 from rtstt.gui import dialogs
 from rtstt.gui.banner import ErrorBanner
@@ -39,7 +40,7 @@ from rtstt.gui.search_bar import SearchBar
 from rtstt.gui.status_bar import StatusBar
 from rtstt.gui.theme import SPEAKER_COLORS, apply_theme, colors, is_dark
 from rtstt.gui.toolbar import SessionToolbar
-from rtstt.runner import SourceChoice
+from rtstt.runner import SourceChoice, open_choice
 from rtstt.session.live import LiveSession
 
 FIRST_RUN_HINT = (
@@ -82,6 +83,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.toolbar = SessionToolbar(self)
         self.addToolBar(self.toolbar)
+        self.source_meter = self.toolbar.source_meter  # the chosen input's level before Start
+        self.source_meter.opener = self._open_probe_source
+        self._meter_choice: SourceChoice | None = None
+        layout.insertWidget(1, self.source_meter.warning)  # "No sound from ...", under the banner
         self._build_docks()
         self.status_bar = StatusBar(self)
         self.setStatusBar(self.status_bar)
@@ -152,11 +157,15 @@ class MainWindow(QMainWindow):
         self.view.renameSpeakerRequested.connect(c.rename_speaker)
         self.speakers.renameRequested.connect(c.rename_speaker)
         self.summary.summarizeRequested.connect(c.summarize_now)
+        self.summary.lineRequested.connect(self.view.show_segment)
+        self.summary.getModelRequested.connect(self._get_summary_model)
         for panel in self._switched_panels():
             panel.switch.switched.connect(lambda on, panel=panel: self._panel_switched(panel, on))
         bar.startToggled.connect(lambda checked: c.start() if checked else c.stop())
         bar.startToggled.connect(self._update_hint)  # after the controller: it knows whether one started
+        bar.startToggled.connect(self._update_source_meter)
         c.finished.connect(self._update_hint)
+        c.finished.connect(self._update_source_meter)
         bar.pauseToggled.connect(c.set_paused)
         bar.sourceActivated.connect(self._source_activated)
         bar.modelOrLanguageChosen.connect(self._model_or_language_chosen)
@@ -169,7 +178,7 @@ class MainWindow(QMainWindow):
         menus.quitRequested.connect(self.close)
         menus.findRequested.connect(self.open_search)
         menus.settingsRequested.connect(lambda: dialogs.open_settings(self, self.settings, self.apply_settings))
-        menus.modelManagerRequested.connect(lambda: dialogs.open_model_manager(self, lambda _name: self._fill_models()))
+        menus.modelManagerRequested.connect(lambda: self.open_model_manager())
         menus.componentsRequested.connect(self.open_components)
         menus.jumpToLiveRequested.connect(self.view.jump_to_live)
         menus.aboutRequested.connect(lambda: dialogs.about(self))
@@ -201,6 +210,8 @@ class MainWindow(QMainWindow):
         self.view.setFont(font)
         if self.plots is not None:
             self.plots.set_dark(is_dark(settings.appearance.theme))
+        self.source_meter.set_colors(c.border, c.accent, c.muted)
+        self.source_meter.warning.set_colors(c.banner_bg, c.banner_text, c.border)
         self.toolbar.select_source(settings.audio.source)
         self._fill_models()
         self.toolbar.set_language(settings.stt.language)
@@ -208,7 +219,9 @@ class MainWindow(QMainWindow):
         for panel in self._switched_panels():
             panel.switch.set_on(self._setting_on(settings, panel.switch.setting))
             self._show_switch_state(panel)
+        self._offer_summary_model()
         self._update_hint()  # its heading follows the font size
+        self._update_source_meter(again=True)  # the device may have changed
 
     def _fill_models(self) -> None:
         from rtstt.model_cache import model_name
@@ -234,6 +247,7 @@ class MainWindow(QMainWindow):
         self._save_settings(**{setting.replace(".", "__"): on})
         panel.switch.set_on(self._setting_on(self.settings, setting))  # back, if it could not be saved
         self._show_switch_state(panel)
+        self._offer_summary_model()
 
     def _show_switch_state(self, panel: SpeakersStrip | InsightsPanel | SummaryPanel) -> None:
         """The panel's state line after its setting changed. A running session keeps the stages it started
@@ -258,6 +272,12 @@ class MainWindow(QMainWindow):
             return
         self.settings = settings
 
+    def use_vocabulary(self, words: str) -> None:
+        """Words to expect from the next Start (Settings > Transcription shows the same setting)."""
+        self._save_settings(stt__vocabulary=words)
+        if self.settings.stt.vocabulary == words:
+            self.status_bar.set_state("Words to expect set for the next Start")
+
     def _model_or_language_chosen(self) -> None:
         self._save_settings(stt__model=self.toolbar.model(), stt__language=self.toolbar.language())
 
@@ -270,6 +290,7 @@ class MainWindow(QMainWindow):
         if kind == "file":
             self.choose_file()
         self._save_settings(audio__source=self.toolbar.source(), audio__file=str(self.file_path or ""))
+        self._update_source_meter(again=True)  # picked again: try the device again too
 
     def choose_file(self) -> None:
         path = self._ask_open_file()
@@ -277,10 +298,32 @@ class MainWindow(QMainWindow):
             self.file_path = Path(path)
             self.toolbar.show_file(self.file_path.name)
             self._save_settings(audio__source="file", audio__file=str(self.file_path))
+        self._update_source_meter()
 
     def source_choice(self) -> SourceChoice:
         kind = self.toolbar.source()
         return SourceChoice(kind, self.file_path if kind == "file" else None, realtime=self.settings.audio.realtime)
+
+    # ---- the chosen input's level before Start ----------------------------------------------------
+    def _open_probe_source(self, choice: SourceChoice) -> AudioSource:
+        """The source the meter listens to: the one Start would open (runs on the probe's thread)."""
+        return open_choice(choice, self.settings)
+
+    def _update_source_meter(self, *_args, again: bool = False) -> None:
+        """Before Start the meter listens to the chosen input; a session (or a closed window) releases it."""
+        meter = self.source_meter
+        if self.controller.running or not self.isVisible():
+            meter.release()
+            self._meter_choice = None
+            return
+        choice = self.source_choice()
+        if again or not meter.listening or choice != self._meter_choice:
+            self._meter_choice = choice
+            meter.listen(choice, self.toolbar.source_label())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._update_source_meter()
 
     # ---- the session (run by the controller) -----------------------------------------------------
     @property
@@ -295,6 +338,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         self.controller.start()
         self._update_hint()
+        self._update_source_meter()
 
     def stop(self) -> None:
         self.controller.stop()
@@ -309,12 +353,49 @@ class MainWindow(QMainWindow):
     def open_components(self) -> None:
         dialogs.open_components(self, self.show_error)
 
+    # ---- the summary model (Models dialog, Summary tab) -------------------------------------------
+    def open_model_manager(self, select: str = "") -> None:
+        """The Models dialog; "Use for the summary" there sets `summary.model`."""
+        dialogs.open_model_manager(
+            self,
+            lambda _name: self._fill_models(),
+            summary_model=self.settings.summary.model,
+            on_summary_model=self._use_summary_model,
+            select=select,
+        )
+
+    def _get_summary_model(self) -> None:
+        from rtstt.models.registry import RECOMMENDED_SUMMARY
+
+        self.open_model_manager(RECOMMENDED_SUMMARY)
+
+    def _use_summary_model(self, name: str) -> None:
+        self._save_settings(summary__model=name)
+        self._offer_summary_model()
+
+    def _offer_summary_model(self) -> None:
+        """With the summary on and the offline fallback as its model, the panel recommends a real one."""
+        from rtstt.models.nlp_models import DEFAULT_LLM
+        from rtstt.models.registry import RECOMMENDED_SUMMARY, find_summary_spec
+
+        summary = self.settings.summary
+        spec = find_summary_spec(RECOMMENDED_SUMMARY)
+        if not summary.enabled or summary.model.strip() not in ("", DEFAULT_LLM) or spec is None:
+            self.summary.offer_model("")
+            return
+        self.summary.offer_model(
+            f"The summary uses {DEFAULT_LLM}, the small offline fallback: rough notes. "
+            f"{spec.title} writes far better ones on a laptop CPU.",
+            f"Get {spec.title} ({spec.size_mb / 1000:.1f} GB)…",
+        )
+
     def show_error(self, message: str, hint: str = "") -> None:
         self.banner.show_message(message, hint)
 
     def closeEvent(self, event) -> None:
         """Closing while recording stops and drains first, so nothing spoken is lost."""
         self.controller.shutdown()
+        self.source_meter.release()
         self.captions.close()  # a top-level window of its own: it would keep the app running
         super().closeEvent(event)
 

@@ -1,4 +1,6 @@
-"""A dialog to see which speech models are on this machine, download one, import a folder, or check one.
+"""A dialog to see which speech models are on this machine, download one, import a folder, or check one;
+and, on its Summary tab, the summary models (GGUF files for llama.cpp) with their licence, one of which
+"Use for the summary" makes the summary's model (Settings `summary.model`).
 
 Downloads and imports run on a worker thread (a model is hundreds of MB to a few GB), so the window keeps
 painting and the Cancel button works. All model logic stays in `rtstt.models`: the manager downloads into a
@@ -19,7 +21,9 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
+    QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,9 +43,12 @@ from rtstt.gui.widgets import (
     set_fraction,
 )
 from rtstt.models.manager import InstalledModel, ModelManager, ProgressFn
+from rtstt.models.nlp_models import DEFAULT_LLM
 
-COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Description")
+COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Licence", "Description")
+SUMMARY_COLUMNS = ("Name", "Size (MB)", "Status", "Licence", "Description")
 STATUS_COL = 2
+FALLBACK_TEXT = "the small offline fallback: short notes, often copied from the transcript"
 _SOURCES = {"app": "app", "repo": "models folder", "package": "package", "hf-cache": "HF cache", "folder": "folder"}
 
 
@@ -63,21 +70,39 @@ class ModelManagerDialog(QDialog):
     """Lists every known and installed model; downloads, imports and verifies through a ModelManager."""
 
     modelInstalled = Signal(str)  # Qt naming; a model name, after a download or an import
+    summaryModelChosen = Signal(str)  # the new `summary.model` setting ("" for the offline fallback)
 
-    def __init__(self, manager: ModelManager | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        manager: ModelManager | None = None,
+        parent: QWidget | None = None,
+        *,
+        summary_model: str = "",
+        select: str = "",
+    ) -> None:
+        """`summary_model` is the summary's model now (the setting); `select` a model to show at once."""
         super().__init__(parent)
         self.manager = manager if manager is not None else ModelManager()
+        self.summary_model = "" if summary_model.strip() == DEFAULT_LLM else summary_model.strip()
+        self._summary_installed: dict[str, InstalledModel] = {}
         self._thread: QThread | None = None
         self._job: _Job | None = None
         self._cancel: threading.Event | None = None
         self._job_name = ""
+        self._job_summary = False  # the running download is a summary model's
         self._installed: dict[str, InstalledModel] = {}
-        self.setWindowTitle("Speech models")
-        self.resize(820, 420)
+        self.setWindowTitle("Models")
+        self.resize(1000, 440)
 
         self.table = make_table(COLUMNS, "models")
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.summary_table = make_table(SUMMARY_COLUMNS, "summaryModels")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Speech (Whisper)")
+        self.tabs.addTab(self.summary_table, "Summary")
+        for table in (self.table, self.summary_table):
+            table.horizontalHeader().setStretchLastSection(True)
+            table.itemSelectionChanged.connect(self._update_buttons)
+        self.tabs.currentChanged.connect(lambda _index: self._update_buttons())
 
         self.progress = make_progress_bar()
         self.status = make_status_label()
@@ -86,19 +111,22 @@ class ModelManagerDialog(QDialog):
         self.cancel_button = make_button("Cancel download", "cancel", self._cancel_download)
         self.import_button = make_button("Import folder…", "import", self._import)
         self.verify_button = make_button("Verify", "verify", self._verify)
+        self.use_button = make_button("Use for the summary", "useForSummary", self._use_selected)
         self.close_button = make_button("Close", "close", self.reject)
         buttons = QHBoxLayout()
-        for b in (self.download_button, self.cancel_button, self.import_button, self.verify_button):
+        for b in (self.download_button, self.cancel_button, self.import_button, self.verify_button, self.use_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.refresh()
+        if select:
+            self.select(select)
 
     # ------------------------------------------------------------------ table
 
@@ -117,53 +145,90 @@ class ModelManagerDialog(QDialog):
             inst = self._installed.get(spec.name)
             size = inst.size_mb if inst else spec.size_mb
             multi = "yes" if spec.multilingual else "no"
-            rows.append((spec.name, f"{size:.0f}", self._status_text(inst), multi, spec.description))
+            rows.append((spec.name, f"{size:.0f}", self._status_text(inst), multi, spec.licence, spec.description))
         for inst in self._installed.values():
             if inst.name not in specs:
-                rows.append((inst.name, f"{inst.size_mb:.0f}", self._status_text(inst), "?", f"imported: {inst.path}"))
-        self.table.setRowCount(len(rows))
-        for r, values in enumerate(rows):
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if c == 1:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+                status = self._status_text(inst)
+                rows.append((inst.name, f"{inst.size_mb:.0f}", status, "?", "?", f"imported: {inst.path}"))
+        _fill(self.table, rows)
+        _fill(self.summary_table, self._summary_rows())
         if selected:
             self.select(selected)
         self._update_buttons()
+
+    def _summary_rows(self) -> list[tuple[str, ...]]:
+        """The downloadable summary models, the offline fallback, then .gguf folders the user put there."""
+        self._summary_installed = {m.name: m for m in self.manager.installed_summary()}
+        specs = {s.name: s for s in self.manager.available_summary()}
+        rows: list[tuple[str, ...]] = []
+        for spec in specs.values():
+            inst = self._summary_installed.get(spec.name)
+            size = inst.size_mb if inst else spec.size_mb
+            rows.append((spec.name, f"{size:.0f}", self._summary_status(spec.name), spec.licence, spec.description))
+        for inst in self._summary_installed.values():
+            if inst.name == DEFAULT_LLM:
+                rows.append(
+                    (inst.name, f"{inst.size_mb:.0f}", self._summary_status(inst.name), "Apache-2.0", FALLBACK_TEXT)
+                )
+            elif inst.name not in specs:
+                rows.append((inst.name, f"{inst.size_mb:.0f}", self._summary_status(inst.name), "?", f"{inst.path}"))
+        return rows
+
+    def _summary_status(self, name: str) -> str:
+        inst = self._summary_installed.get(name)
+        if inst is None:
+            return "Available"
+        text = "Built in (offline fallback)" if inst.source == "package" else self._status_text(inst)
+        used = self.summary_model == ("" if name == DEFAULT_LLM else name)
+        return f"{text}, in use" if used else text
 
     @staticmethod
     def _status_text(inst: InstalledModel | None) -> str:
         return f"Installed ({_SOURCES.get(inst.source, inst.source)})" if inst else "Available"
 
     def row_of(self, name: str) -> int:
-        """The table row showing `name`, or -1."""
-        for r in range(self.table.rowCount()):
-            item = self.table.item(r, 0)
-            if item is not None and item.text() == name:
-                return r
-        return -1
+        """The speech table's row showing `name`, or -1."""
+        return _row_in(self.table, name)
+
+    def summary_row_of(self, name: str) -> int:
+        """The summary table's row showing `name`, or -1."""
+        return _row_in(self.summary_table, name)
+
+    @property
+    def on_summary_tab(self) -> bool:
+        return self.tabs.currentWidget() is self.summary_table
 
     def select(self, name: str) -> None:
-        row = self.row_of(name)
-        if row >= 0:
-            self.table.selectRow(row)
+        """Select `name` in the table that lists it (speech models first), showing that tab."""
+        for table in (self.table, self.summary_table):
+            row = _row_in(table, name)
+            if row >= 0:
+                self.tabs.setCurrentWidget(table)
+                table.selectRow(row)
+                return
 
     def selected_name(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        """The name selected in the tab shown, or None."""
+        table = self.summary_table if self.on_summary_tab else self.table
+        rows = table.selectionModel().selectedRows() if table.selectionModel() else []
         if not rows:
             return None
-        item = self.table.item(rows[0].row(), 0)
+        item = table.item(rows[0].row(), 0)
         return item.text() if item is not None else None
 
     def _update_buttons(self) -> None:
         name = self.selected_name()
-        known = name is not None and any(s.name == name for s in self.manager.available())
-        installed = name is not None and name in self._installed
+        summary = self.on_summary_tab
+        specs = self.manager.available_summary() if summary else self.manager.available()
+        known = name is not None and any(s.name == name for s in specs)
+        installed = name is not None and name in (self._summary_installed if summary else self._installed)
         self.download_button.setEnabled(not self.busy and known and not installed)
         self.cancel_button.setEnabled(self.busy and self._cancel is not None)
-        self.import_button.setEnabled(not self.busy)
-        self.verify_button.setEnabled(not self.busy and installed)
+        self.import_button.setEnabled(not self.busy and not summary)  # imports a faster-whisper folder
+        self.verify_button.setEnabled(not self.busy and installed and name != DEFAULT_LLM)
+        self.use_button.setVisible(summary)
+        chosen = "" if name == DEFAULT_LLM else name
+        self.use_button.setEnabled(not self.busy and installed and chosen != self.summary_model)
 
     # ------------------------------------------------------------------ messages
 
@@ -182,9 +247,22 @@ class ModelManagerDialog(QDialog):
             return
         cancel = threading.Event()
         self._cancel = cancel
+        self._job_summary = self.on_summary_tab
         set_bar(self.progress, 0, f"{name}: starting…")
         self._show(f"Downloading {name}…")
         self._start(name, lambda progress: self.manager.fetch(name, progress, cancel))
+
+    def use_for_summary(self, name: str) -> None:
+        """Make `name` the summary's model (the offline fallback's name means the empty setting)."""
+        self.summary_model = "" if name == DEFAULT_LLM else name
+        self.summaryModelChosen.emit(self.summary_model)
+        self.refresh()
+        self._show(f"The summary uses {name} from the next Start.")
+
+    def _use_selected(self) -> None:
+        name = self.selected_name()
+        if name is not None and not self.busy:
+            self.use_for_summary(name)
 
     def _cancel_download(self) -> None:
         if self._cancel is not None:
@@ -211,6 +289,7 @@ class ModelManagerDialog(QDialog):
         if name is None:
             return
         self._cancel = None  # copying a folder is not cancellable: it is local and quick next to a download
+        self._job_summary = False
         self.progress.setRange(0, 0)  # busy indicator: import_folder reports no progress
         self.progress.setFormat(f"importing {name}…")
         self._show(f"Importing {folder} as {name}…")
@@ -256,6 +335,8 @@ class ModelManagerDialog(QDialog):
         self.refresh()
         self.select(self._job_name)
         self.modelInstalled.emit(self._job_name)
+        if self._job_summary and not self.summary_model:  # none chosen (the offline fallback): use this one
+            self.use_for_summary(self._job_name)
 
     @Slot(object)
     def _on_failed(self, exc: RtsttError) -> None:
@@ -294,3 +375,21 @@ class ModelManagerDialog(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop()
         super().closeEvent(event)
+
+
+def _row_in(table: QTableWidget, name: str) -> int:
+    for r in range(table.rowCount()):
+        item = table.item(r, 0)
+        if item is not None and item.text() == name:
+            return r
+    return -1
+
+
+def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            if c == 1:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)

@@ -39,7 +39,7 @@ from rtstt.vocab import LANGUAGES, SOURCE_LABELS
 
 Items = Sequence[tuple[str, Any]]  # (shown label, stored value)
 
-SUMMARY_HINT = "SmolLM2-135M-Instruct (offline default); on a GPU e.g. Qwen2.5-7B-Instruct in 8-bit"
+SUMMARY_HINT = "SmolLM2-135M-Instruct (offline fallback); better: a Qwen2.5-1.5B-Instruct .gguf file"
 TOKEN_MASK = "\u2022" * 8  # stands in for a stored token; the real one is never read into the field
 TOKEN_KEY = "speakers.hf_token"
 ERROR_STYLE = "color: #c62828;"
@@ -217,7 +217,7 @@ class SettingsDialog(QDialog):
                         "Model",
                         "text",
                         placeholder=SUMMARY_HINT,
-                        tip="a Hugging Face model id or a local folder",
+                        tip="a .gguf file (llama.cpp on the CPU), a model folder, or a downloaded Hugging Face id",
                     ),
                     Field(
                         "summary.quantization",

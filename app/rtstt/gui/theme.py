@@ -52,8 +52,13 @@ def colors(theme: str) -> Colors:
 
 
 def apply_theme(app: QApplication, theme: str = "system") -> Colors:
+    """Fusion with the theme's palette and style sheet. Each setter re-polishes every widget in the
+    process, so only what changed is set: a second window (or Settings applied without a theme change)
+    touches nothing. Re-polishing on every window was also where the GUI tests crashed in Qt, once, while
+    an earlier test's widgets were being torn down."""
     c = colors(theme)
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     pal = QPalette()
     for role, value in (
         (QPalette.ColorRole.Window, c.window),
@@ -73,9 +78,9 @@ def apply_theme(app: QApplication, theme: str = "system") -> Colors:
         pal.setColor(role, QColor(value))
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(c.muted))
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(c.muted))
-    app.setPalette(pal)
-    app.setStyleSheet(
-        f"""
+    if app.palette() != pal:
+        app.setPalette(pal)
+    sheet = f"""
         QToolBar {{ border: none; padding: 4px; spacing: 6px; background: {c.window}; }}
         QToolBar QToolButton {{ padding: 4px 10px; border-radius: 6px; }}
         QToolBar QToolButton:hover {{ background: {c.border}; }}
@@ -91,5 +96,6 @@ def apply_theme(app: QApplication, theme: str = "system") -> Colors:
         QLabel.muted, QLabel[muted="true"] {{ color: {c.muted}; }}
         QStatusBar QLabel {{ color: {c.muted}; padding: 0 6px; }}
         """
-    )
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
     return c

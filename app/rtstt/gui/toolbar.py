@@ -1,4 +1,5 @@
-"""The session toolbar: what to listen to, Start/Stop and Pause, the model and language, and Translate.
+"""The session toolbar: what to listen to (with its live level before Start), Start/Stop and Pause, the model
+and language, and Translate.
 
 It holds no session state: it emits what the user asked for and shows what it is told (running or not,
 the installed models), so the controller stays the one place that decides.
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QToolButton, QWidget
 
+from rtstt.gui.source_meter import SourceMeter
 from rtstt.vocab import LANGUAGES, SOURCE_LABELS
 
 
@@ -31,6 +33,10 @@ class SessionToolbar(QToolBar):
             self.source_combo.addItem(f"{label}…" if kind == "file" else label, kind)
         self.source_combo.activated.connect(lambda _i: self.sourceActivated.emit(self.source_combo.currentData()))
         self.addWidget(self.source_combo)
+        self.source_meter = SourceMeter()  # the chosen input's level before Start (hidden while a session runs)
+        meter_action = self.addWidget(self.source_meter)
+        meter_action.setVisible(False)
+        self.source_meter.activeChanged.connect(meter_action.setVisible)
         self.addSeparator()
         self.start_action = self._action("Start", "Ctrl+R", "Start or stop transcribing (Ctrl+R)")
         self.start_action.triggered.connect(self.startToggled)
@@ -103,6 +109,10 @@ class SessionToolbar(QToolBar):
 
     def source(self) -> str:
         return self.source_combo.currentData()
+
+    def source_label(self) -> str:
+        """The picker's word for the chosen source ("System audio", "Microphone", ...)."""
+        return SOURCE_LABELS.get(self.source(), self.source_combo.currentText())
 
     def select_source(self, kind: str) -> None:
         index = self.source_combo.findData(kind)

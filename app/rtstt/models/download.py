@@ -1,7 +1,8 @@
 """Downloading a known model's files from a `Hub` into a staging folder, with progress and cancel.
 
 The only part of model management that uses the network; the manager calls it from `fetch` and installs
-the folder only once every file arrived whole and the set passes `check_model_folder`.
+the folder only once every file arrived whole and the set passes `check_model_folder` (a summary model's
+GGUF file: `check_summary_folder`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rtstt.checksum import sha256_file
 from rtstt.errors import ModelDownloadError, OutputError, RtsttError
 from rtstt.models.checks import VOCABULARY_FILES, check_model_folder
 from rtstt.models.hub import Hub, _download_errors
 from rtstt.models.registry import ModelSpec
 
 ProgressFn = Callable[[int, int], None]
+GGUF_MAGIC = b"GGUF"  # the first bytes of every GGUF file
 
 FETCH_HINT = "check the internet connection or copy a model folder and use `rtstt models import`"
 _SPARE_BYTES = 64 << 20
@@ -26,6 +29,8 @@ _SPARE_BYTES = 64 << 20
 def remote_sizes(hub: Hub, spec: ModelSpec) -> dict[str, int]:
     """Size of each file of `spec` that the hub has, in download order; raises if the model files are absent."""
     wanted = list(spec.files)
+    if spec.kind == "summary":
+        return _summary_sizes(hub, spec, wanted)
     if any(f in VOCABULARY_FILES for f in wanted):  # repositories differ in which one they ship
         wanted += [f for f in VOCABULARY_FILES if f not in wanted]
     with _hub_errors(f"cannot reach the model hub for {spec.name}"):
@@ -36,6 +41,43 @@ def remote_sizes(hub: Hub, spec: ModelSpec) -> dict[str, int]:
             f"{spec.repo_id} has no {', '.join(missing)}", f"the hub or mirror lacks the model files; {FETCH_HINT}"
         )
     return {f: sizes[f] for f in wanted if f in sizes}
+
+
+def _summary_sizes(hub: Hub, spec: ModelSpec, wanted: list[str]) -> dict[str, int]:
+    with _hub_errors(f"cannot reach the model hub for {spec.name}"):
+        sizes = hub.file_sizes(spec.repo_id, wanted)
+    missing = [f for f in wanted if f not in sizes]
+    if missing:
+        raise ModelDownloadError(
+            f"{spec.repo_id} has no {', '.join(missing)}", f"the hub or mirror lacks the model file; {FETCH_HINT}"
+        )
+    return {f: sizes[f] for f in wanted}
+
+
+def check_summary_folder(path: Path, spec: ModelSpec) -> list[str]:
+    """Problems with a downloaded summary model: its GGUF file missing, cut short or not a GGUF file at all."""
+    if not path.is_dir():
+        return [f"{path} is not a folder"]
+    problems: list[str] = []
+    for name in spec.files:
+        file = path / name
+        try:
+            with open(file, "rb") as f:
+                head = f.read(len(GGUF_MAGIC))
+        except OSError:
+            problems.append(f"{name} is missing")
+            continue
+        digest = spec.checksum(name)
+        if head != GGUF_MAGIC:
+            problems.append(f"{name} is not a GGUF file")
+        elif digest and sha256_file(file) != digest:
+            problems.append(f"{name} does not match its known checksum (corrupt or a different version)")
+    return problems
+
+
+def check_folder(path: Path, spec: ModelSpec) -> list[str]:
+    """The checks that fit the spec's kind: a faster-whisper folder, or a summary model's GGUF file."""
+    return check_summary_folder(path, spec) if spec.kind == "summary" else check_model_folder(path, spec)
 
 
 def check_space(models_dir: Path, total: int, name: str) -> None:
@@ -87,7 +129,7 @@ def download_files(
             )
     if cancelled():
         raise ModelDownloadError(f"download of {spec.name} cancelled", "run the fetch again to restart it")
-    problems = check_model_folder(tmp, spec)
+    problems = check_folder(tmp, spec)
     if problems:
         raise ModelDownloadError(f"download of {spec.name} is incomplete: {'; '.join(problems)}", "run the fetch again")
 

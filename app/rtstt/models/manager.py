@@ -6,6 +6,9 @@ cache) and never touches the network. Only `fetch` does, through an injectable `
 mirrors can stand in for huggingface.co.
 
 Each route lives in its own module (locate, packages, hf_cache, download); this one decides their order.
+
+The summary models (GGUF files for llama.cpp) are fetched the same way, into `<models_dir>/llm/<name>/`,
+where `rtstt.models.nlp_models.summary_model_path` finds them by name.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from pathlib import Path
 from rtstt.errors import ModelNotFound, OutputError
 from rtstt.models import packages
 from rtstt.models.checks import VOCABULARY_FILES, check_model_folder, folder_size_mb, is_model_dir
-from rtstt.models.download import ProgressFn, check_space, download_files, remote_sizes
+from rtstt.models.download import (
+    ProgressFn,
+    check_folder,
+    check_space,
+    check_summary_folder,
+    download_files,
+    remote_sizes,
+)
 from rtstt.models.hf_cache import HfCache
 from rtstt.models.hub import Hub, HuggingFaceHub
 from rtstt.models.locate import (
@@ -32,7 +42,16 @@ from rtstt.models.locate import (
     models_in_roots,
     spec_for_folder_name,
 )
-from rtstt.models.registry import ModelSpec, all_specs, canonical_name, find_spec, get_spec
+from rtstt.models.nlp_models import DEFAULT_LLM, summary_gguf_file
+from rtstt.models.registry import (
+    ModelSpec,
+    all_specs,
+    canonical_name,
+    find_spec,
+    find_summary_spec,
+    get_spec,
+    summary_specs,
+)
 from rtstt.models.staging import disk_errors, install, staged
 
 __all__ = [
@@ -88,6 +107,11 @@ class ModelManager:
     @property
     def search_dirs(self) -> list[Path]:
         return [p for p, _ in self._search]
+
+    @property
+    def summary_dir(self) -> Path:
+        """Where summary models go: `models/llm`, the folder `summary_model_path` looks in by name."""
+        return self.models_dir / "llm"
 
     @property
     def hub(self) -> Hub:
@@ -169,6 +193,30 @@ class ModelManager:
     def available(self) -> list[ModelSpec]:
         return all_specs()
 
+    def available_summary(self) -> list[ModelSpec]:
+        """The summary models `fetch` can download, the recommended one first."""
+        return summary_specs()
+
+    def installed_summary(self) -> list[InstalledModel]:
+        """Summary models on this machine: the offline fallback's package, then each `models/llm/<name>`
+        folder that holds a .gguf file (downloaded here or put there by the user)."""
+        out: list[InstalledModel] = []
+        fallback = summary_gguf_file("")
+        if fallback is not None:
+            out.append(InstalledModel(DEFAULT_LLM, fallback.parent, fallback.stat().st_size / 1e6, "package"))
+        try:
+            folders = sorted(p for p in self.summary_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            folders = []
+        for folder in folders:
+            spec = find_summary_spec(folder.name)
+            ggufs = [folder / f for f in spec.files] if spec else sorted(folder.glob("*.gguf"))
+            if ggufs and all(f.is_file() for f in ggufs):
+                out.append(
+                    InstalledModel(folder.name, folder.resolve(), sum(f.stat().st_size for f in ggufs) / 1e6, "app")
+                )
+        return out
+
     # ------------------------------------------------------------------ fetch
 
     def fetch(
@@ -177,17 +225,19 @@ class ModelManager:
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
     ) -> Path:
-        """Download a known model into `<models_dir>/<name>`; a partial download never becomes visible."""
-        spec = get_spec(name)
-        target = self.models_dir / spec.name
-        if is_model_dir(target) and not check_model_folder(target, spec):
+        """Download a known model into `<models_dir>/<name>` (a summary model: `<models_dir>/llm/<name>`);
+        a partial download never becomes visible."""
+        spec = find_summary_spec(name) or get_spec(name)
+        root = self.summary_dir if spec.kind == "summary" else self.models_dir
+        target = root / spec.name
+        if target.is_dir() and not check_folder(target, spec) and (spec.kind == "summary" or is_model_dir(target)):
             size = int(folder_size_mb(target) * 1e6)
             if progress:
                 progress(size, size)
             return target.resolve()
         sizes = remote_sizes(self.hub, spec)
-        with staged(self.models_dir, spec.name) as tmp:
-            check_space(self.models_dir, sum(sizes.values()), spec.name)
+        with staged(root, spec.name) as tmp:
+            check_space(root, sum(sizes.values()), spec.name)
             download_files(self.hub, spec, sizes, tmp, progress, cancel)
             with disk_errors(f"cannot install {spec.name} into {target}"):
                 install(tmp, target)
@@ -197,6 +247,13 @@ class ModelManager:
 
     def verify(self, name: str) -> list[str]:
         """Problems with an installed model's files (a name or a folder); empty when it looks loadable."""
+        summary = find_summary_spec(str(name))
+        if summary is not None:
+            folder = self.summary_dir / summary.name
+            if not folder.is_dir():
+                hint = f"download it in Models › Summary models, or run `rtstt models fetch {summary.name}`"
+                raise ModelNotFound(f"the summary model {summary.name} is not installed", hint)
+            return check_summary_folder(folder, summary)
         path = Path(str(name)).expanduser()
         if path.is_dir() and (looks_like_path(str(name)) or is_model_dir(path)):
             return check_model_folder(path, spec_for_folder_name(path.name))

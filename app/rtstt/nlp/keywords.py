@@ -1,13 +1,20 @@
-"""Key phrases with KeyBERT over sentence-transformers embeddings (all-MiniLM-L6-v2, offline).
+"""Key phrases: the noun phrases of the text ranked by their all-MiniLM-L6-v2 similarity to it (KeyBERT's
+method: embed the document and the candidates, cosine, MMR), offline.
 
+The embeddings come from onnxruntime over an ONNX export of the model (rtstt.nlp.onnx_encoder: no torch, so
+the installed app has key phrases from its first start); from source the export is made once, on first use,
+when torch is installed. sentence-transformers is the fallback when neither the export nor torch is there.
 Candidates are the noun phrases of the text (rtstt.nlp.phrases: no filler, no bare verbs, variants such as
 "release" / "new release" merged); MMR keeps the list diverse, and a phrase whose words are all in one
 already chosen ("performance" after "performance work") is skipped. The model loads once and lazily:
-`import rtstt` never pulls in torch.
+`import rtstt` never pulls in onnxruntime or torch.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,25 +23,18 @@ from rtstt.components.runtime import setup_hint
 from rtstt.errors import RtsttError
 from rtstt.nlp.phrases import near_duplicates, noun_phrases
 
+log = logging.getLogger(__name__)
+
 MIN_WORDS = 12  # fewer words than this give noise, not topics
 DOC_WINDOW_WORDS = 150  # MiniLM truncates at 256 word pieces
 
 
 class KeywordExtractor:
-    def __init__(self, model_path: Path | None = None, diversity: float = 0.4) -> None:
-        try:
-            from keybert import KeyBERT
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise RtsttError(
-                f"insights need sentence-transformers and KeyBERT ({exc.name} is missing)",
-                setup_hint("insights"),
-            ) from exc
-        from rtstt.models.nlp_models import sentence_model_path
+    """`model_path`: a folder with an ONNX export (model.onnx, tokenizer.json) or a sentence-transformers
+    model folder; by default the bundled or exported ONNX all-MiniLM-L6-v2, else the packaged model."""
 
-        path = model_path or sentence_model_path()
-        self.model = SentenceTransformer(str(path), device="cpu")
-        self._keybert = KeyBERT(model=self.model)
+    def __init__(self, model_path: Path | None = None, diversity: float = 0.4, threads: int = 1) -> None:
+        self.backend, self._encode = _load_encoder(model_path, threads)
         self.diversity = diversity
         self._embedded: dict[str, np.ndarray] = {}
 
@@ -68,9 +68,62 @@ class KeywordExtractor:
             if len(self._embedded) > 50_000:
                 self._embedded.clear()
                 new = list(dict.fromkeys(texts))
-            for phrase, vector in zip(new, self._keybert.model.embed(new), strict=True):
+            for phrase, vector in zip(new, self._encode(new), strict=True):
                 self._embedded[phrase] = np.asarray(vector)
         return np.stack([self._embedded[t] for t in texts])
+
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+
+def _load_encoder(model_path: Path | None, threads: int) -> tuple[str, Encoder]:
+    """("onnx" | "sentence-transformers", texts -> embeddings): ONNX whenever the model is there or can be
+    exported, sentence-transformers only when not."""
+    from rtstt.nlp.onnx_encoder import OnnxSentenceEncoder, is_onnx_encoder_folder
+
+    if model_path is not None and is_onnx_encoder_folder(Path(model_path)):
+        return "onnx", OnnxSentenceEncoder(Path(model_path), threads=threads).encode
+    folder = _onnx_minilm() if model_path is None else None
+    if folder is not None:
+        return "onnx", OnnxSentenceEncoder(folder, threads=threads).encode
+    return "sentence-transformers", _sentence_transformers(model_path)
+
+
+def _onnx_minilm() -> Path | None:
+    """The ONNX all-MiniLM-L6-v2 folder: bundled, or exported earlier, or exported now (needs torch)."""
+    from rtstt.models.nlp_models import onnx_minilm_path, onnx_minilm_user_path, sentence_model_path
+
+    folder = onnx_minilm_path()
+    if folder is not None or not all(_installed(m) for m in ("torch", "transformers")):
+        return folder
+    from rtstt.models.onnx_export import export_minilm
+
+    try:
+        return export_minilm(sentence_model_path(), onnx_minilm_user_path())
+    except Exception as exc:  # a failed export costs speed, not key phrases: sentence-transformers still works
+        log.warning("could not export the key-phrase model to ONNX (%s); using sentence-transformers", exc)
+        return None
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken install, or a module object without a spec
+        return False
+
+
+def _sentence_transformers(model_path: Path | None) -> Encoder:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise RtsttError(
+            f"insights need the ONNX key-phrase model or sentence-transformers ({exc.name} is missing)",
+            setup_hint("insights"),
+        ) from exc
+    from rtstt.models.nlp_models import sentence_model_path
+
+    model = SentenceTransformer(str(model_path or sentence_model_path()), device="cpu")
+    return lambda texts: model.encode(texts, convert_to_numpy=True, show_progress_bar=False)
 
 
 def _mmr(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rtstt.atomic import write_bytes_atomic
 from rtstt.errors import OutputError
-from rtstt.events import Segment
+from rtstt.events import NOTE_HEADINGS, Segment
 from rtstt.session.paragraphs import cues, merged, paragraphs
 from rtstt.session.transcript import Transcript
 from rtstt.timefmt import clock
@@ -37,6 +37,7 @@ class ExportOptions:
 
     timestamps: bool = True
     speakers: bool = True
+    vocabulary: str = ""  # the words to expect the session was transcribed with (JSON records them)
 
 
 def export(
@@ -175,6 +176,7 @@ def _txt(transcript: Transcript, options: ExportOptions) -> bytes:
 
 
 def _json(transcript: Transcript, options: ExportOptions) -> bytes:
+    starts = {s.id: s.start for s in transcript.segments}
     segments = [
         {
             "id": s.id,
@@ -190,6 +192,7 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
     ]
     document = {
         "title": transcript.title,
+        "vocabulary": options.vocabulary,  # the words to expect it was transcribed with
         "duration_s": transcript.duration_s,
         "segments": segments,
         "speakers": transcript.speakers() if options.speakers else {},
@@ -198,6 +201,18 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
         "questions": [list(q) for q in transcript.insights.questions],
         "summary": transcript.insights.summary,
         "action_items": list(transcript.insights.action_items),
+        # decisions, actions and open questions, each with the segment ids (and time) it rests on
+        "notes": [
+            {
+                "kind": n.kind,
+                "text": n.text,
+                "owner": n.owner,
+                "due": n.due,
+                "segments": list(n.lines),
+                "start": starts[n.lines[0]] if n.lines and n.lines[0] in starts else None,
+            }
+            for n in transcript.insights.notes
+        ],
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -222,7 +237,16 @@ def _docx(transcript: Transcript, options: ExportOptions) -> bytes:
         document.add_heading("Summary", level=2)
         document.add_paragraph(_xml_safe(summary))
     action_items = transcript.insights.action_items
-    if action_items:
+    notes = transcript.insights.notes
+    starts = {s.id: s.start for s in transcript.segments}
+    for kind, heading in NOTE_HEADINGS:
+        items = [n for n in notes if n.kind == kind]
+        if items:
+            document.add_heading(heading, level=2)
+        for n in items:
+            at = f" [{clock(starts[n.lines[0]])}]" if n.lines and n.lines[0] in starts else ""
+            document.add_paragraph(_xml_safe(n.plain() + at), style="List Bullet")
+    if action_items and not notes:  # sessions from before the structured notes
         document.add_heading("Action items", level=2)
         for item in action_items:
             document.add_paragraph(_xml_safe(str(item)), style="List Bullet")

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rtstt.events import NoteItem
+
 Question = tuple[int, float, str | None, str]
 """(segment id, start seconds, speaker or None, text)"""
 
@@ -23,10 +25,11 @@ class Insights:
     summary: str = ""
     summary_final: bool = False  # the summary written at Stop, over the whole session
     action_items: tuple[str, ...] = ()
+    notes: tuple[NoteItem, ...] = ()  # decisions, actions (owner, due), open questions, linked to segment ids
     speakers_uncertain: bool = False  # the speaker stage could not tell the voices apart (SpeakerLabels.uncertain)
 
     def __bool__(self) -> bool:
-        return bool(self.keywords or self.questions or self.summary or self.action_items)
+        return bool(self.keywords or self.questions or self.summary or self.action_items or self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         """The journal's and JSON export's shape: lists, not tuples."""
@@ -36,6 +39,10 @@ class Insights:
             "summary": self.summary,
             "summary_final": self.summary_final,
             "action_items": list(self.action_items),
+            "notes": [
+                {"kind": n.kind, "text": n.text, "owner": n.owner, "due": n.due, "lines": list(n.lines)}
+                for n in self.notes
+            ],
             "speakers_uncertain": self.speakers_uncertain,
         }
 
@@ -59,6 +66,8 @@ class Insights:
             updates["summary_final"] = bool(data["summary_final"])
         if "action_items" in data:
             updates["action_items"] = tuple(str(a) for a in data["action_items"] or ())
+        if "notes" in data:  # absent from sessions journalled before the structured notes: ()
+            updates["notes"] = tuple(_note(n) for n in data["notes"] or () if isinstance(n, NoteItem | Mapping))
         if "speakers_uncertain" in data:  # absent from sessions journalled before it existed: False
             updates["speakers_uncertain"] = bool(data["speakers_uncertain"])
         return dataclasses.replace(self, **updates)
@@ -66,3 +75,16 @@ class Insights:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Insights:
         return cls().merged(data or {})
+
+
+def _note(item: NoteItem | Mapping[str, Any]) -> NoteItem:
+    """A note as the stage made it, or as the journal kept it."""
+    if isinstance(item, NoteItem):
+        return item
+    return NoteItem(
+        str(item.get("kind", "")),
+        str(item.get("text", "")),
+        str(item.get("owner") or ""),
+        str(item.get("due") or ""),
+        tuple(int(i) for i in item.get("lines") or ()),
+    )

@@ -41,6 +41,7 @@ class SessionInfo:
     closed: bool
     path: Path
     recovered: bool = False
+    vocabulary: str = ""  # the words to expect it was transcribed with ("" for none, and for older sessions)
 
 
 @dataclass
@@ -140,6 +141,13 @@ def apply_record(transcript: Transcript, kind: str, data: Mapping[str, Any]) -> 
         transcript.insights = transcript.insights.merged(data)
 
 
+def vocabulary_of(meta: Mapping[str, Any]) -> str:
+    """The words to expect a session was transcribed with (its header's meta); "" when it had none or is
+    older than the record of them."""
+    words = meta.get("vocabulary")
+    return words.strip() if isinstance(words, str) else ""
+
+
 def info_of(path: Path, state: State) -> SessionInfo:
     return SessionInfo(
         id=state.id,
@@ -150,6 +158,7 @@ def info_of(path: Path, state: State) -> SessionInfo:
         closed=state.closed,
         path=path,
         recovered=state.recovered,
+        vocabulary=vocabulary_of(state.meta),
     )
 
 

@@ -12,6 +12,7 @@ the change, with immutable change events (the window re-emits them as a queued Q
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,11 @@ class LiveSession:
         return self._store.saved
 
     @property
+    def vocabulary(self) -> str:
+        """The words to expect it was transcribed with ("" for none, and for sessions older than the record)."""
+        return self._store.vocabulary
+
+    @property
     def closed(self) -> bool:
         return self._store.closed
 
@@ -191,7 +197,12 @@ class LiveSession:
         elif isinstance(event, Questions):
             self._set_insights(questions=tuple(event.items))
         elif isinstance(event, Summary):
-            self._set_insights(summary=event.text, summary_final=event.final, action_items=tuple(event.action_items))
+            self._set_insights(
+                summary=event.text,
+                summary_final=event.final,
+                action_items=tuple(event.action_items),
+                notes=tuple(event.items),
+            )
 
     def _apply_labels(self, labels: dict[int, str]) -> None:
         with self._lock:
@@ -255,6 +266,7 @@ class LiveSession:
 
     def export(self, path: Path | str, fmt: str | None = None, options: ExportOptions | None = None) -> Path:
         """Write the session as it is now: the exporters read this very transcript, edits and names included."""
+        options = dataclasses.replace(options or ExportOptions(), vocabulary=self.vocabulary)
         with self._lock:
             return export(self.transcript, path, fmt, options)
 

@@ -43,6 +43,7 @@ from rtstt.session.journal import (
     load_state,
     replay,
     session_path,
+    vocabulary_of,
 )
 from rtstt.session.transcript import Transcript
 
@@ -219,6 +220,11 @@ class SessionStore:
     def saved(self) -> bool:
         """Whether this session is kept on disk (False for an in-memory one)."""
         return self.path is not None
+
+    @property
+    def vocabulary(self) -> str:
+        """The words to expect it was transcribed with (recorded in its header; "" for older sessions)."""
+        return vocabulary_of(self.meta)
 
     def append(self, segment: Segment) -> Segment:
         """Journal a final segment under the next session id (1, 2, 3...) and return it with that id.

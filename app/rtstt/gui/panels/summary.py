@@ -1,12 +1,14 @@
-"""The summary panel: the rolling summary (and, at stop, the final one with action items), "Summarize now"."""
+"""The summary panel: the rolling summary (and, at stop, the final one), the decisions, action items and
+open questions, each a link to the transcript line it came from, and "Summarize now"."""
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
+from rtstt.events import NOTE_HEADINGS, NoteItem
 from rtstt.gui.panels.state import StatePanel
 from rtstt.session.insights import Insights
 
@@ -15,6 +17,8 @@ class SummaryPanel(StatePanel):
     """The rolling summary (and, at stop, the final one with action items), plus "Summarize now"."""
 
     summarizeRequested = Signal()
+    lineRequested = Signal(int)  # a segment id: an item was clicked, the transcript shows where it was said
+    getModelRequested = Signal()  # "Get Qwen2.5-1.5B (1.1 GB)…": open the Models dialog on the recommended model
 
     def __init__(self, parent=None) -> None:
         super().__init__("Summary", "summary.enabled", "Summary", parent)
@@ -35,6 +39,9 @@ class SummaryPanel(StatePanel):
         self.final = False
         self.model_note = ""
         self.action_items: tuple[str, ...] = ()
+        self.items: tuple[NoteItem, ...] = ()
+        self.body.anchorClicked.connect(self._on_link)
+        self._build_offer()
 
     def set_state(self, state: str, detail: str = "") -> None:
         if state == "waiting for speech":  # the first summary needs about a minute of speech to say anything
@@ -59,17 +66,57 @@ class SummaryPanel(StatePanel):
         self.note.setText(self.model_note)
 
     def show_insights(self, insights: Insights) -> None:
-        """The session's summary (rolling, or the final one with action items); unchanged ones are skipped,
-        so an update of other insights does not reset the "Summarizing…" note."""
-        shown = (insights.summary, insights.summary_final, insights.action_items)
-        if not insights.summary or shown == (self.text, self.final, self.action_items):
+        """The session's summary (rolling, or the final one) and its items; unchanged ones are skipped, so
+        an update of other insights does not reset the "Summarizing…" note."""
+        shown = (insights.summary, insights.summary_final, insights.action_items, insights.notes)
+        if not (insights.summary or insights.notes) or shown == (self.text, self.final, self.action_items, self.items):
             return
-        self.text, self.final, self.action_items = shown
-        items = "".join(f"<li>{html.escape(item)}</li>" for item in self.action_items)
+        self.text, self.final, self.action_items, self.items = shown
         title = "Final summary" if self.final else "Summary so far"
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.text.split("\n\n") if p.strip())
+        parts = [f"<p><b>{title}</b></p>{paragraphs}"]
+        for kind, heading in NOTE_HEADINGS:
+            items = [item for item in self.items if item.kind == kind]
+            if items:
+                rows = "".join(f"<li>{self._item_html(item)}</li>" for item in items)
+                parts.append(f"<p style='margin-top:10px'><b>{heading}</b></p><ul>{rows}</ul>")
+        if self.action_items and not self.items:  # a session journalled before the structured notes
+            rows = "".join(f"<li>{html.escape(item)}</li>" for item in self.action_items)
+            parts.append(f"<p style='margin-top:10px'><b>Action items</b></p><ul>{rows}</ul>")
         self.note.setText(self.model_note)
-        self.body.setHtml(
-            f"<p><b>{title}</b></p><p>{html.escape(self.text)}</p>"
-            + (f"<p style='margin-top:10px'><b>Action items</b></p><ul>{items}</ul>" if items else "")
-        )
+        self.body.setHtml("".join(parts))
         self.set_state("")
+
+    @staticmethod
+    def _item_html(item: NoteItem) -> str:
+        text = html.escape(item.plain())
+        if not item.lines:
+            return text
+        return f"<a href='line:{item.lines[0]}' title='Show where it was said'>{text}</a>"
+
+    def _on_link(self, url: QUrl) -> None:
+        target = url.toString()
+        if target.startswith("line:") and target[5:].isdigit():
+            self.lineRequested.emit(int(target[5:]))
+
+    def _build_offer(self) -> None:
+        """A hidden line under the panel that recommends a better summary model than the offline fallback."""
+        row = QHBoxLayout()
+        self.offer = QLabel()
+        self.offer.setObjectName("summaryOffer")
+        self.offer.setWordWrap(True)
+        self.offer_button = QPushButton()
+        self.offer_button.setObjectName("getSummaryModel")
+        self.offer_button.clicked.connect(self.getModelRequested.emit)
+        row.addStretch(1)
+        row.addWidget(self.offer_button)
+        self.layout().addWidget(self.offer)
+        self.layout().addLayout(row)
+        self.offer_model("")
+
+    def offer_model(self, text: str, button: str = "") -> None:
+        """Show `text` with a `button` that asks for the recommended model; an empty `text` hides the line."""
+        self.offer.setText(text)
+        self.offer_button.setText(button)
+        self.offer.setVisible(bool(text))
+        self.offer_button.setVisible(bool(text and button))

@@ -399,6 +399,33 @@ class TranscriptView(QTextEdit):
                 menu.addAction(f"Rename speaker “{name}”…", lambda: self.renameSpeakerRequested.emit(segment.speaker))
         menu.exec(event.globalPos())
 
+    def show_segment(self, segment_id: int) -> bool:
+        """Scroll to a segment's text and mark it (a summary item's click lands here); False when the
+        segment is not in the view (deleted, or another session)."""
+        j = self._index.get(segment_id)
+        if j is None:
+            return False
+        block = self.document().findBlockByNumber(bisect_right(self._paras, j) - 1)
+        it = block.begin()
+        found = None  # the segment's last fragment: its text (a paragraph's timestamp and chip come first)
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.hasProperty(SEGMENT_ID) and fmt.intProperty(SEGMENT_ID) == segment_id:
+                found = (fragment.position(), fragment.length())
+            it += 1
+        if found is None:
+            return False
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(found[0])
+        cursor.setPosition(found[0] + found[1], QTextCursor.MoveMode.KeepAnchor)
+        self._matches, self._current_match = [QTextCursor(cursor)], 0
+        self._show_matches()
+        self._set_follow(False)
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+        return True
+
     # ---- search --------------------------------------------------------------------------------
     def search(self, text: str) -> int:
         """Highlight every match of `text` (case-insensitive); returns how many there are."""

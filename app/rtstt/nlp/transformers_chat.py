@@ -1,15 +1,9 @@
-"""Rolling meeting summary with a local instruct LLM (transformers): loading it, prompting it, checking it.
+"""The summary LLM through transformers: model folders, and the CUDA path (bf16/fp16, 8/4-bit with
+bitsandbytes). GGUF files run through llama.cpp on the CPU (llamacpp.py); this runtime still loads them
+where llama.cpp is missing or a GPU should run them (dequantized once, saved as safetensors: gguf.py).
 
-The summary is incremental: each update sees the previous summary plus only the transcript that arrived
-since, so its cost stays flat over a two-hour meeting. The offline default, SmolLM2-135M-Instruct, is
-small enough for any laptop CPU but weak: it echoes prompts, loops, drops what it was told to keep and
-invents tasks. So every answer is cleaned up and checked against the transcript; when the check fails,
-an extractive summary (the most central sentences that were actually said) is shown instead, and action
-items always include a deterministic pass over commitment sentences ("I will", "let's", "by Friday").
-A bigger model chosen in Settings simply passes the checks more often.
-
-The text rules are in summary_text.py and action_items.py, the GGUF conversion in gguf.py, the device
-and quantization choice in llm_device.py.
+What is asked of the model (the map-reduce notes) is in notes.py; the device and quantization choice in
+llm_device.py.
 
 Heavy libraries (torch, transformers) are imported inside functions: `import rtstt` stays light.
 """
@@ -22,25 +16,18 @@ from pathlib import Path
 
 from rtstt.components.runtime import setup_hint
 from rtstt.errors import ModelNotFound, RtsttError
-from rtstt.nlp.action_items import find_action_items, merge_items, parse_items
 from rtstt.nlp.gguf import load_gguf, save_copy
 from rtstt.nlp.llm_device import choose_placement, load_error, load_kwargs, no_gpu_notes, params_b
-from rtstt.nlp.summary_text import clean_output, is_useful, keep_newest, limit_sentences, rolling_extract
 from rtstt.oom import is_out_of_memory
 
 log = logging.getLogger(__name__)
 
-SUMMARY_TOKENS = 96  # new tokens per summary: 2-4 sentences; a bound on CPU time too (~10 tokens/s here)
-ITEMS_TOKENS = 72
-INPUT_TOKENS = 640  # the newest transcript that fits the prompt; SmolLM2 is trained on 8k but weak past ~1k
-PREVIOUS_TOKENS = 200
-MAX_SUMMARY_SENTENCES = 5
+MAX_CONTEXT = 4096  # the prompts the notes build fit easily; longer ones only cost time on a CPU
 SYSTEM = "You summarize meetings. Write short, factual sentences."
-ITEMS_SYSTEM = "You extract action items from meetings."
 
 
-class Summarizer:
-    """A local instruct LLM that writes the rolling summary and the action items.
+class TransformersChat:
+    """A local instruct LLM through transformers: greedy answers, token counts, its context limit.
 
     Attributes the window shows: `device` ("cuda" | "cpu"), `quantization` ("8bit" | "4bit" | "none"),
     `notes` (why it chose so, and any fallback), `source` (where the weights came from) and `path`.
@@ -70,6 +57,7 @@ class Summarizer:
         self.load_s = 0.0
         self.model = None
         self.tokenizer = None
+        self.stats = {"generated_tokens": 0, "generate_s": 0.0, "prompt_tokens": 0}
         t0 = time.perf_counter()
         self._load()
         self.load_s = time.perf_counter() - t0
@@ -166,6 +154,14 @@ class Summarizer:
                 "choose an instruct model, e.g. HuggingFaceTB/SmolLM2-360M-Instruct or Qwen2.5-1.5B-Instruct",
             )
 
+    runtime = "transformers"
+
+    @property
+    def context_tokens(self) -> int:
+        """The model's trained context (max_position_embeddings), at most MAX_CONTEXT."""
+        trained = getattr(getattr(self.model, "config", None), "max_position_embeddings", None) or MAX_CONTEXT
+        return min(int(trained), MAX_CONTEXT)
+
     # -- generating --------------------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
         assert self.tokenizer is not None
@@ -192,6 +188,7 @@ class Summarizer:
             enc = self._chat([{"role": "user", "content": f"{system}\n\n{user}"}])
         enc = {k: v.to(self.model.device) for k, v in enc.items()}
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        t0 = time.perf_counter()
         with torch.inference_mode():
             out = self.model.generate(
                 **enc,
@@ -202,59 +199,14 @@ class Summarizer:
                 top_k=None,
                 pad_token_id=pad,
             )
-        return self.tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+        new = out[0, enc["input_ids"].shape[1] :]
+        self.stats["generate_s"] += time.perf_counter() - t0
+        self.stats["generated_tokens"] += int(new.shape[0])
+        self.stats["prompt_tokens"] += int(enc["input_ids"].shape[1])
+        return self.tokenizer.decode(new, skip_special_tokens=True)
 
     def _chat(self, messages: list[dict[str, str]]):
         assert self.tokenizer is not None
         return self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
-
-    def _ask(self, user: str, max_new_tokens: int, system: str = SYSTEM) -> str:
-        """The model's answer, or "" when generating fails: a broken model must still leave a summary."""
-        try:
-            return self.generate(user, max_new_tokens, system)
-        except RtsttError:
-            raise
-        except Exception as exc:
-            log.exception("the summary model failed")
-            self.notes.append(f"the summary model failed ({exc}); showing an extractive summary")
-            return ""
-
-    # -- the summary -------------------------------------------------------------------------------------
-    def update(self, previous_summary: str, new_text: str) -> str:
-        """The rolling summary: the previous summary plus only what was said since (the newest part of it
-        that fits the prompt). Falls back to the extractive summary when the answer is not useful."""
-        new_text = " ".join(new_text.split())
-        if not new_text:
-            return previous_summary
-        previous = keep_newest(previous_summary, PREVIOUS_TOKENS, self.count_tokens)
-        new = keep_newest(new_text, INPUT_TOKENS, self.count_tokens)
-        if previous:
-            instruction = "Summarize the whole meeting in 3 to 4 sentences."
-            prompt = f"Summary of the meeting so far:\n{previous}\n\nThe meeting continued:\n{new}\n\n{instruction}"
-        else:
-            instruction = "Summarize this meeting in 2 to 3 sentences."
-            prompt = f"Meeting transcript:\n{new}\n\n{instruction}"
-        answer = clean_output(self._ask(prompt, SUMMARY_TOKENS), echo=(instruction, SYSTEM))
-        if is_useful(answer, f"{previous} {new}", keep=previous):
-            return limit_sentences(answer, MAX_SUMMARY_SENTENCES)
-        return rolling_extract(previous, new)
-
-    def action_items(self, transcript: str) -> list[str]:
-        """Commitment sentences from all of `transcript`, plus the model's own list over its newest part."""
-        text = " ".join(transcript.split())
-        if not text:
-            return []
-        found = find_action_items(text)
-        recent = keep_newest(text, INPUT_TOKENS, self.count_tokens)
-        instruction = "List the action items from this meeting, one per line."
-        answer = self._ask(f"{recent}\n\n{instruction}", ITEMS_TOKENS, system=ITEMS_SYSTEM)
-        return merge_items(found, parse_items(answer), text)
-
-    def final(self, previous_summary: str, transcript_tail: str, earlier: str = "") -> tuple[str, list[str]]:
-        """The summary at stop, with action items. `transcript_tail` is what was said since the previous
-        summary; `earlier` (the rest of the session, optional) is read for action items only: the previous
-        summary already carries its content, but not every task said in it."""
-        summary = self.update(previous_summary, transcript_tail) if transcript_tail.strip() else previous_summary
-        return summary, self.action_items(f"{earlier} {transcript_tail}")

@@ -1,0 +1,520 @@
+"""Meeting notes that never overflow the model's context: a map-reduce rolling summary with linked items.
+
+Map: each new stretch of transcript (cut to a token budget) becomes tagged notes (NOTE, DECISION,
+ACTION, QUESTION). Reduce: once the unreduced notes pass a budget they are folded into a section
+paragraph; at stop the sections fold into the final summary, again in budget-sized groups. Every prompt
+is counted in the model's own tokens against its context before it is sent, so a two-hour meeting
+costs the same per update as a five-minute one and never overflows.
+
+Every decision, action and question is linked to the transcript lines it rests on (the window jumps there
+on a click). An item whose words were not said near where the model read them is dropped: small local
+models invent tasks and owners. Owners and due dates are kept only when they were said.
+
+When the model's answers cannot be used (the 135M offline fallback often cannot follow the format), the
+notes fall back to the meeting's own sentences: central sentences for the summary, commitment sentences
+("I'll send it by Friday") for the actions, punctuated questions for the questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rtstt.errors import RtsttError
+from rtstt.events import NoteItem
+from rtstt.nlp.action_items import find_action_items
+from rtstt.nlp.phrases import lemma
+from rtstt.nlp.questions import questions_in
+from rtstt.nlp.sentences import content_words, norm, split_sentences
+from rtstt.nlp.summary_text import JUNK, clean_output, cut_word_loop, extractive_summary
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ChatModel", "Line", "MeetingNotes", "NoteItem", "RollingNotes", "support"]
+
+SYSTEM = "You take meeting notes. You write only what was said, briefly and exactly."
+TEMPLATE_OVERHEAD = 32  # the chat template's own tokens around system and user turns (generous)
+MAP_INPUT = 700  # transcript tokens per map call: about three minutes of speech
+MAP_OUTPUT = 200
+SECTION_INPUT = 450  # unreduced notes that trigger a reduce into a section
+REDUCE_OUTPUT = 180
+FINAL_OUTPUT = 260
+UPDATE_BUDGET_S = 25.0  # stop mapping within an update after this; the rest waits for the next update
+MAX_ITEMS = {"decision": 12, "action": 15, "question": 10}
+
+_TAG = re.compile(
+    r"^\W*(note|fact|topic|decision|decided|action(?:\s+item)?|task|todo|question)s?\s*[:\-–]\s*(.+)$", re.I
+)
+_KIND = {"note": "note", "fact": "note", "topic": "note", "decision": "decision", "decided": "decision"}
+_KIND |= {"action": "action", "action item": "action", "task": "action", "todo": "action", "question": "question"}
+_NO_DUE = re.compile(r"^(?:none|n/?a|no(?:t|\s+date)?.*|unknown|unspecified|tbd|-+)$", re.I)
+_NO_OWNER = re.compile(r"^(?:none|n/?a|unknown|unassigned|someone|everyone|all|the team|team|we|us|they|tbd)$", re.I)
+_FIRST_PERSON = re.compile(r"^(?:i|me|myself)$", re.I)
+_WHEN = (
+    r"(?:the\s+)?(?:end\s+of\s+)?(?:next\s+|this\s+)?"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|today|week|month|"
+    r"\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+\w+|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december)(?:\s+\d{1,2}(?:st|nd|rd|th)?)?"
+)
+# "by Friday", "before the end of the month", "next week": a due date as it was said
+_DUE_IN_TEXT = re.compile(rf"\b(?:by|before|until|due|on)\s+({_WHEN})|\b(next\s+{_WHEN})", re.I)
+
+
+def _due_in(text: str) -> str:
+    m = _DUE_IN_TEXT.search(text)
+    return (m.group(1) or m.group(2)) if m else ""
+
+
+class ChatModel(Protocol):
+    """What the notes need of a model: exact token counts, its context limit, a greedy answer."""
+
+    name: str
+    context_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(self, user: str, max_new_tokens: int, system: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One final transcript line: `id` is the segment id the window and the exports know."""
+
+    id: int
+    start: float
+    end: float
+    speaker: str
+    text: str
+
+    def spoken(self) -> str:
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingNotes:
+    summary: str
+    decisions: list[NoteItem] = field(default_factory=list)
+    actions: list[NoteItem] = field(default_factory=list)
+    questions: list[NoteItem] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[NoteItem]:
+        return [*self.decisions, *self.actions, *self.questions]
+
+
+@dataclass(slots=True)
+class _Note:
+    text: str
+    lines: tuple[int, ...]
+    start: float
+
+
+# -- support: which lines an item rests on ------------------------------------------------------------------
+
+
+def _stems(text: str) -> set[str]:
+    return {lemma(w) for w in content_words(text)}
+
+
+def support(text: str, lines: Sequence[Line], *, window: int = 1) -> tuple[int, ...]:
+    """The ids of the lines `text` rests on, best first; () when it rests on none.
+
+    A claim rests on a line when that line and its neighbours (`window` each side: a point is often made
+    across two turns) say at least half of its topic words, and at least two of them (one for a claim of
+    one or two topic words). Words compare by lemma, so "publishes" matches "publish".
+    """
+    topic = _stems(text)
+    if not topic or not lines:
+        return ()
+    stems = [_stems(line.text) for line in lines]
+    need = max(1 if len(topic) <= 2 else 2, (len(topic) + 1) // 2)
+    best: tuple[int, int] = (0, -1)
+    for i, own in enumerate(stems):
+        hits = len(topic & own)
+        if hits and hits > best[0]:
+            best = (hits, i)
+    if best[1] < 0:
+        return ()
+    i = best[1]
+    lo, hi = max(0, i - window), min(len(lines), i + window + 1)
+    covered = set().union(*stems[lo:hi]) & topic
+    if len(covered) < need:
+        return ()
+    linked = [lines[i].id] + [lines[j].id for j in range(lo, hi) if j != i and topic & stems[j]]
+    return tuple(linked)
+
+
+def _said_near(phrase: str, lines: Sequence[Line], ids: tuple[int, ...], spread: int = 2) -> bool:
+    """Whether `phrase` was said within `spread` lines of the linked ones (owners and due dates)."""
+    key = norm(phrase)
+    if not key:
+        return False
+    index = {line.id: i for i, line in enumerate(lines)}
+    picked = {j for i in (index[x] for x in ids if x in index) for j in range(i - spread, i + spread + 1)}
+    near = " ".join(norm(lines[j].spoken()) for j in sorted(picked) if 0 <= j < len(lines))
+    return f" {key} " in f" {near} "
+
+
+# -- reading the model's answers --------------------------------------------------------------------------
+
+
+def parse_tagged(answer: str) -> list[tuple[str, str]]:
+    """(kind, text) pairs from a map answer: lines tagged NOTE/DECISION/ACTION/QUESTION; others ignored."""
+    found: list[tuple[str, str]] = []
+    for raw in answer.replace("\r", "").split("\n"):
+        m = _TAG.match(raw.replace("**", "").strip())
+        if not m:
+            continue
+        body = cut_word_loop(m.group(2).strip().strip("\"'"))
+        if len(body.split()) < 2 or JUNK.search(body):
+            continue
+        kind = _KIND[" ".join(m.group(1).lower().split()).rstrip("s")]
+        if (kind, body) not in found:
+            found.append((kind, body))
+    return found
+
+
+def split_action(body: str) -> tuple[str, str, str]:
+    """(owner, task, due) from "Owner - task - due", "Owner | task | due" or "Owner: task (by Friday)"."""
+    parts = [p.strip() for p in re.split(r"\s+[-–|]\s+|\s*\|\s*", body) if p.strip()]
+    owner, due = "", ""
+    if len(parts) >= 3:
+        owner, task, due = parts[0], " - ".join(parts[1:-1]), parts[-1]
+    elif len(parts) == 2 and len(parts[0].split()) <= 3:
+        owner, task = parts
+    else:
+        m = re.match(r"^([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s*:\s*(.+)$", body)
+        owner, task = (m.group(1), m.group(2)) if m else ("", body)
+    if not due:
+        m = re.search(r"\((?:due\s*:?\s*)?([^)]+)\)\s*$", task)
+        if m:
+            task, due = task[: m.start()].strip(), m.group(1).strip()
+    if not due:
+        due = _due_in(task)
+    due = re.sub(r"^(?:due|by)\s*:?\s*", "", due, flags=re.I).strip(" .")
+    owner = re.sub(r"^(?:owner|who)\s*:\s*", "", owner, flags=re.I).strip(" .")
+    if _NO_DUE.match(due):
+        due = ""
+    if _NO_OWNER.match(owner) or len(owner.split()) > 3:
+        owner = ""
+    return owner, task.strip(" .;"), due
+
+
+def _same(a: str, b: str) -> bool:
+    wa, wb = _stems(a), _stems(b)
+    if not wa or not wb:
+        return norm(a) == norm(b)
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(" ,;:")
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+# -- the rolling notes ------------------------------------------------------------------------------------
+
+
+class RollingNotes:
+    """The meeting's notes as it goes: `add` final lines, `update` now and then, `final` at stop."""
+
+    def __init__(self, llm: ChatModel, *, update_budget_s: float = UPDATE_BUDGET_S) -> None:
+        self.llm = llm
+        self.weak = bool(getattr(llm, "weak", False))  # a small fallback model: its items are helped out
+        self.update_budget_s = update_budget_s
+        self.lines: list[Line] = []
+        self._pending = 0  # index into `lines` of the first line not yet mapped
+        self._notes: list[_Note] = []  # mapped, not yet folded into a section
+        self.sections: list[str] = []
+        self.items: list[NoteItem] = []
+        self.model_failed = 0  # map answers with nothing usable: the summary falls back to what was said
+        self.model_used = 0
+        self.dropped: list[str] = []  # items the model proposed that rest on nothing said
+        self._tokens: dict[int, int] = {}
+        self.failure = ""  # the model's last error, for the panel
+        self.stats: dict[str, float] = {"largest_prompt_tokens": 0, "context_tokens": llm.context_tokens}
+        self.stats |= {"map_calls": 0, "reduce_calls": 0, "generated_tokens": 0, "generate_s": 0.0}
+
+    # -- input --------------------------------------------------------------------------------------------
+    def add(self, lines: Sequence[Line]) -> None:
+        """New final lines. A live transcript finalizes clauses ("I think the next step is"): a line that
+        continues the same speaker's unfinished sentence joins it (keeping the first line's id), so the
+        model, the commitment finder and the links all see whole sentences."""
+        for line in lines:
+            if not line.text.strip():
+                continue
+            last = self.lines[-1] if len(self.lines) > self._pending else None
+            if last is not None and _continues(last, line):
+                self.lines[-1] = Line(last.id, last.start, line.end, last.speaker, f"{last.text} {line.text.strip()}")
+                self._tokens.pop(last.id, None)
+            else:
+                self.lines.append(line)
+
+    @property
+    def pending_lines(self) -> list[Line]:
+        return self.lines[self._pending :]
+
+    # -- the model, within its context ---------------------------------------------------------------------
+    def _budget(self, max_out: int) -> int:
+        """Tokens left for the prompt's content once the system prompt, template and answer are counted."""
+        return self.llm.context_tokens - max_out - TEMPLATE_OVERHEAD - self.llm.count_tokens(SYSTEM)
+
+    def _map_budget(self) -> int:
+        """Transcript tokens per map call: MAP_INPUT, less on a small context (the instructions need ~120)."""
+        budget = min(MAP_INPUT, self._budget(MAP_OUTPUT) - 120)
+        if budget < 64:
+            raise RtsttError(
+                f"the summary model's context ({self.llm.context_tokens} tokens) is too small for meeting notes",
+                "choose a model with a context of 1024 tokens or more",
+            )
+        return budget
+
+    def _ask(self, prompt: str, max_out: int) -> str:
+        size = self.llm.count_tokens(SYSTEM) + self.llm.count_tokens(prompt) + TEMPLATE_OVERHEAD
+        if size + max_out > self.llm.context_tokens:  # never reached by construction: a bug, not a meeting
+            raise RtsttError(f"a summary prompt of {size} tokens would overflow the model's {self.llm.context_tokens}")
+        self.stats["largest_prompt_tokens"] = max(self.stats["largest_prompt_tokens"], size)
+        t0 = time.perf_counter()
+        try:
+            answer = self.llm.generate(prompt, max_out, SYSTEM)
+        except RtsttError:
+            raise
+        except Exception as exc:  # a broken model must still leave notes: the fallback takes over
+            log.exception("the summary model failed")
+            self.failure = str(exc)
+            answer = ""
+        self.stats["generate_s"] += time.perf_counter() - t0
+        self.stats["generated_tokens"] += self.llm.count_tokens(answer) if answer else 0
+        return answer
+
+    def _count(self, line: Line) -> int:
+        if line.id not in self._tokens:
+            self._tokens[line.id] = self.llm.count_tokens(line.spoken()) + 1
+        return self._tokens[line.id]
+
+    def _next_chunk(self, budget: int) -> list[Line]:
+        chunk: list[Line] = []
+        used = 0
+        for line in self.pending_lines:
+            cost = self._count(line)
+            if chunk and used + cost > budget:
+                break
+            chunk.append(line)
+            used += cost
+        if chunk and used > budget:  # one line longer than a whole chunk (a monologue): cut its words
+            words = chunk[0].text.split()
+            while words and self.llm.count_tokens(" ".join(words)) + 8 > budget:
+                words = words[: len(words) * 3 // 4]
+            chunk = [Line(chunk[0].id, chunk[0].start, chunk[0].end, chunk[0].speaker, " ".join(words))]
+        return chunk
+
+    # -- map ----------------------------------------------------------------------------------------------
+    def _map(self, chunk: list[Line]) -> None:
+        transcript = "\n".join(line.spoken() for line in chunk)
+        prompt = (
+            f"Meeting transcript, {_clock(chunk[0].start)} to {_clock(chunk[-1].end)}:\n{transcript}\n\n"
+            "Write notes on this part, one per line, each line starting with one of these tags:\n"
+            "NOTE: a fact, number, name or topic that was discussed\n"
+            "DECISION: something the group agreed on\n"
+            "ACTION: owner - task - due date (write none when no date was said)\n"
+            "QUESTION: a question that was left open\n"
+            "Write only what was said. At most 8 lines."
+        )
+        self.stats["map_calls"] += 1
+        tagged = parse_tagged(self._ask(prompt, MAP_OUTPUT))
+        kept = 0
+        for kind, body in tagged:
+            kept += self._take(kind, body, chunk)
+        if kept:
+            self.model_used += 1
+            if self.weak:  # the offline fallback misses most tasks: the commitments said are listed too
+                self._commitments(chunk)
+        else:
+            self.model_failed += 1
+            self._fall_back(chunk)
+
+    def _take(self, kind: str, body: str, chunk: list[Line]) -> int:
+        owner = due = ""
+        text = body
+        if kind == "action":
+            owner, text, due = split_action(body)
+        linked = support(text, chunk)
+        if not linked:
+            self.dropped.append(f"{kind}: {body}")
+            return 0
+        if kind == "note":
+            self._notes.append(_Note(_sentence(text), linked, chunk[0].start))
+            return 1
+        if owner and not _said_near(owner, chunk, linked):
+            speaker = next((line.speaker for line in chunk if line.id == linked[0]), "")
+            owner = speaker if _FIRST_PERSON.match(owner) else ""
+        if due and not _said_near(due, chunk, linked):
+            due = ""
+        item = NoteItem(kind, _sentence(text), owner, due, linked)
+        if kind == "decision":
+            self._notes.append(_Note(_sentence(f"Decided: {text}"), linked, chunk[0].start))
+        self._keep(item)
+        return 1
+
+    def _keep(self, item: NoteItem) -> None:
+        for i, seen in enumerate(self.items):
+            if seen.kind == item.kind and _same(seen.text, item.text):
+                self.items[i] = NoteItem(
+                    seen.kind,
+                    seen.text,
+                    seen.owner or item.owner,
+                    seen.due or item.due,
+                    tuple(dict.fromkeys(seen.lines + item.lines)),
+                )
+                return
+        if sum(1 for seen in self.items if seen.kind == item.kind) < MAX_ITEMS[item.kind]:
+            self.items.append(item)
+
+    def _fall_back(self, chunk: list[Line]) -> None:
+        """Notes from what was said when the model gave nothing usable: never invented, never empty."""
+        text = " ".join(line.text for line in chunk)
+        for sentence in split_sentences(extractive_summary(text, 2)):
+            self._notes.append(_Note(sentence, support(sentence, chunk, window=0), chunk[0].start))
+        self._commitments(chunk)
+
+    def _commitments(self, chunk: list[Line]) -> None:
+        """Commitment sentences ("I'll send it by Friday") as actions, punctuated questions as questions."""
+        for line in chunk:
+            for task in find_action_items(line.text):
+                owner = line.speaker if re.match(r"^\W*i\b", task, re.I) else ""
+                self._keep(NoteItem("action", _sentence(task), owner, _due_in(task), (line.id,)))
+            for question in questions_in(line.text):
+                if len(question.split()) >= 4:
+                    self._keep(NoteItem("question", question.strip(), "", "", (line.id,)))
+
+    # -- reduce -------------------------------------------------------------------------------------------
+    def _fold(self, notes: list[str], instruction: str, max_out: int) -> str:
+        """One paragraph from notes, by the model when its answer stays on them, else from the notes."""
+        body = "\n".join(f"- {n}" for n in notes)
+        answer = clean_output(self._ask(f"Meeting notes:\n{body}\n\n{instruction}", max_out), echo=(instruction,))
+        if answer and len(answer.split()) >= 8 and _on_topic(answer, body):
+            return answer
+        return " ".join(notes[:6])
+
+    def _reduce_notes(self) -> None:
+        if not self._notes:
+            return
+        budget = self._budget(REDUCE_OUTPUT) - 60
+        group: list[_Note] = []
+        used = 0
+        for note in self._notes:
+            cost = self.llm.count_tokens(note.text) + 2
+            if group and used + cost > budget:
+                break
+            group.append(note)
+            used += cost
+        self._notes = self._notes[len(group) :]
+        self.stats["reduce_calls"] += 1
+        self.sections.append(
+            self._fold(
+                [n.text for n in group],
+                "Write one short paragraph (3 to 4 sentences) with these points. Keep names, numbers, dates "
+                "and decisions. Add nothing that is not in the notes.",
+                REDUCE_OUTPUT,
+            )
+        )
+
+    def _notes_tokens(self) -> int:
+        return sum(self.llm.count_tokens(n.text) + 2 for n in self._notes)
+
+    # -- the rolling update and the end -------------------------------------------------------------------
+    def update(self) -> str:
+        """Map what arrived since the last update (as much as fits the time budget) and fold the notes into
+        a section when they pass their budget. Returns the summary so far."""
+        t0 = time.perf_counter()
+        budget = self._map_budget()
+        while self.pending_lines:  # at least one map call, so an update always moves on
+            chunk = self._next_chunk(budget)
+            self._pending += len(chunk)
+            self._map(chunk)
+            if time.perf_counter() - t0 >= self.update_budget_s:
+                break
+        if self._notes_tokens() >= SECTION_INPUT and time.perf_counter() - t0 < self.update_budget_s:
+            self._reduce_notes()
+        return self.summary_so_far()
+
+    def summary_so_far(self) -> str:
+        newest = " ".join(n.text for n in self._notes[-4:])
+        return "\n\n".join(p for p in [*self.sections, newest] if p)
+
+    def final(self) -> MeetingNotes:
+        """Everything mapped and folded, then one summary of the whole meeting (folded in groups that fit
+        the context, so an hour of sections is summarized too), and the items in the order they were said."""
+        budget = self._map_budget()
+        while self.pending_lines:
+            chunk = self._next_chunk(budget)
+            self._pending += len(chunk)
+            self._map(chunk)
+        while self._notes:
+            self._reduce_notes()
+        summary = self._final_summary(list(self.sections))
+        items = sorted(self.items, key=lambda it: self._position(it.lines[0]) if it.lines else 0)
+        return MeetingNotes(
+            summary,
+            [it for it in items if it.kind == "decision"],
+            [it for it in items if it.kind == "action"],
+            [it for it in items if it.kind == "question"],
+        )
+
+    def _final_summary(self, sections: list[str]) -> str:
+        instruction = (
+            "Write the summary of the whole meeting in 4 to 6 sentences: what was discussed, what was "
+            "decided and what happens next. Add nothing that is not in the notes."
+        )
+        if not sections:
+            return ""
+        budget = self._budget(FINAL_OUTPUT) - 80
+        while len(sections) > 1 and sum(self.llm.count_tokens(s) + 2 for s in sections) > budget:
+            folded: list[str] = []  # pairs folded into one: the list halves each round, each call fits
+            for i in range(0, len(sections), 2):
+                pair = sections[i : i + 2]
+                if len(pair) == 1:
+                    folded.append(pair[0])
+                    continue
+                self.stats["reduce_calls"] += 1
+                folded.append(self._fold(pair, "Write one short paragraph with these points.", REDUCE_OUTPUT))
+            sections = folded
+        if len(sections) == 1 and self.stats["reduce_calls"] <= 1:
+            return sections[0]
+        self.stats["reduce_calls"] += 1
+        return self._fold(sections, instruction, FINAL_OUTPUT)
+
+    def _position(self, line_id: int) -> int:
+        for i, line in enumerate(self.lines):
+            if line.id == line_id:
+                return i
+        return len(self.lines)
+
+
+SENTENCE_GAP_S = 1.5  # a longer pause ends an unpunctuated sentence (the speaker trailed off)
+
+
+def _continues(last: Line, line: Line) -> bool:
+    """`line` goes on with `last`'s sentence: same speaker, no sentence end yet, no long pause."""
+    ended = last.text.rstrip().rstrip("\"')]").endswith((".", "?", "!", "…"))
+    if ended or last.speaker != line.speaker or line.end - last.start > 30.0:  # a run-on stays readable
+        return False
+    return line.start - last.end < SENTENCE_GAP_S
+
+
+def _on_topic(answer: str, source: str) -> bool:
+    """Most of an answer's topic words come from its notes: otherwise the model wrote its own story."""
+    topic, said = _stems(answer), _stems(source)
+    return bool(topic) and len(topic & said) >= 0.6 * len(topic)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m:d}:{s:02d}"

@@ -1,0 +1,177 @@
+"""The map-reduce meeting notes, with a scripted model: what reaches the prompt, what is kept, what is
+dropped. The model is a stand-in here on purpose: these tests pin the budget and the support rules,
+which decide what a user sees whatever model runs; tests/integration/test_summary.py runs real ones."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rtstt.events import NoteItem
+from rtstt.nlp.notes import Line, RollingNotes, parse_tagged, split_action, support
+
+
+class ScriptedModel:
+    """Counts a token per word; answers from a function of the prompt; records every prompt."""
+
+    name = "scripted"
+
+    def __init__(self, answer, context_tokens: int = 1024) -> None:
+        self.answer = answer
+        self.context_tokens = context_tokens
+        self.prompts: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def generate(self, user: str, max_new_tokens: int, system: str) -> str:
+        self.prompts.append(user)
+        assert self.count_tokens(system) + self.count_tokens(user) + 32 + max_new_tokens <= self.context_tokens
+        return self.answer(user)
+
+
+MEETING = [
+    ("Maria", "Good morning everyone, let's start with the release plan for version two."),
+    ("Tom", "The login page is done, but the search is still slow on large accounts."),
+    ("Maria", "Then we ship version two on the fourteenth of March without the new search."),
+    ("Tom", "Agreed. I'll send the release notes to the support team by Friday."),
+    ("Priya", "Who checks the database migration before we ship?"),
+    ("Maria", "Priya can you review the migration script by Wednesday?"),
+    ("Priya", "Yes, I will review the migration script by Wednesday."),
+]
+
+
+def lines(turns=MEETING, start_id: int = 1, seconds: float = 6.0) -> list[Line]:
+    return [Line(start_id + i, i * seconds, i * seconds + 5, who, text) for i, (who, text) in enumerate(turns)]
+
+
+def good_answer(prompt: str) -> str:
+    if "Write notes on this part" in prompt:
+        return (
+            "NOTE: The login page is done; search is still slow on large accounts.\n"
+            "DECISION: Ship version two on the fourteenth of March without the new search.\n"
+            "ACTION: Tom - send the release notes to the support team - Friday\n"
+            "ACTION: Priya - review the migration script - Wednesday\n"
+            "ACTION: Maria - book the launch party venue - Monday\n"  # never said: must be dropped
+            "QUESTION: Who checks the database migration before shipping?"
+        )
+    return "Version two ships on the fourteenth of March without the new search; the login page is done."
+
+
+def test_items_are_linked_to_the_lines_that_said_them_and_inventions_are_dropped():
+    notes = RollingNotes(ScriptedModel(good_answer))
+    notes.add(lines())
+    result = notes.final()
+    actions = {a.owner: a for a in result.actions}
+    assert set(actions) == {"Tom", "Priya"}
+    assert actions["Tom"].due == "Friday" and 4 in actions["Tom"].lines
+    assert actions["Priya"].due == "Wednesday" and {6, 7} & set(actions["Priya"].lines)
+    assert [d.lines[0] for d in result.decisions] == [3]
+    assert result.questions and result.questions[0].lines[0] == 5
+    assert any("launch party" in d for d in notes.dropped)
+    assert "fourteenth of March" in result.summary
+
+
+def test_an_owner_or_date_nobody_said_is_not_kept():
+    def answer(prompt: str) -> str:
+        return "ACTION: Dave - send the release notes to the support team - next Tuesday"
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines())
+    (item,) = notes.final().actions
+    assert (item.owner, item.due) == ("", "")
+    assert item.lines[0] == 4
+
+
+def test_a_long_meeting_never_overflows_the_context_and_keeps_its_beginning():
+    """Two hours of lines through a 1k-token model: every prompt fits (the model asserts it), the map
+    calls cover every line once, and the first topic is still in the final summary."""
+    said = []
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            topics = re.findall(r"topic (t\d+)", prompt)
+            said.extend(topics)
+            return "\n".join(f"NOTE: we talked about topic {t} at length" for t in dict.fromkeys(topics))
+        return " ".join(f"Topic {t} was discussed." for t in dict.fromkeys(re.findall(r"topic (t\d+)", prompt, re.I)))
+
+    model = ScriptedModel(answer)
+    notes = RollingNotes(model)
+    turns = [("Ann", f"now we talked about topic t{i // 20} at some length and it went fine.") for i in range(1200)]
+    for k in range(0, 1200, 60):  # a minute of lines, then an update
+        notes.add(lines(turns[k : k + 60], start_id=k + 1))
+        notes.update()
+    result = notes.final()
+    assert notes.stats["largest_prompt_tokens"] + 200 <= model.context_tokens
+    assert len(said) == 1200  # each line was read exactly once
+    assert "t0" in result.summary.lower() and "t59" in result.summary.lower()
+
+
+def test_unusable_answers_fall_back_to_what_was_said():
+    notes = RollingNotes(ScriptedModel(lambda prompt: "I'm sorry, as an AI I cannot help with that."))
+    notes.add(lines())
+    result = notes.final()
+    assert notes.model_failed and not notes.model_used
+    assert result.summary and all(w in " ".join(t for _w, t in MEETING) for w in result.summary.split()[:3])
+    tasks = " ".join(a.text for a in result.actions).lower()
+    assert "release notes" in tasks and "migration script" in tasks
+    assert any(a.owner == "Tom" and a.due.lower() == "friday" for a in result.actions)
+    assert [q.lines[0] for q in result.questions] == [5, 6]
+
+
+def test_an_update_is_bounded_in_time_and_the_rest_waits(monkeypatch: pytest.MonkeyPatch):
+    model = ScriptedModel(good_answer, context_tokens=600)  # small: a minute needs several map calls
+    notes = RollingNotes(model, update_budget_s=0.0)  # one map call, then the time is up
+    notes.add(lines(MEETING * 10))
+    notes.update()
+    assert len(model.prompts) == 1 and notes.pending_lines
+    notes.final()
+    assert not notes.pending_lines
+
+
+def test_tags_and_actions_are_read_leniently():
+    assert parse_tagged("Here are the notes:\n- **DECISION:** ship on Monday\nAction item: Tom - write it up") == [
+        ("decision", "ship on Monday"),
+        ("action", "Tom - write it up"),
+    ]
+    assert split_action("Tom - send the notes - none") == ("Tom", "send the notes", "")
+    assert split_action("Tom: send the notes (by Friday)") == ("Tom", "send the notes", "Friday")
+    assert split_action("send the notes to support by next Tuesday") == (
+        "",
+        "send the notes to support by next Tuesday",
+        "next Tuesday",
+    )
+    assert split_action("The team - fix the search") == ("", "fix the search", "")
+
+
+def test_support_needs_the_words_said_nearby():
+    meeting = lines()
+    assert support("Priya reviews the migration script", meeting)[0] in (6, 7)
+    assert support("the mayor approved the new timetable", meeting) == ()
+    assert support("", meeting) == ()
+
+
+def test_note_items_read_plainly():
+    assert NoteItem("action", "Send the notes.", "Tom", "Friday", (4,)).plain() == "Tom: Send the notes (due Friday)"
+    assert NoteItem("decision", "Ship on Monday.").plain() == "Ship on Monday."
+
+
+def test_live_clauses_are_read_as_whole_sentences():
+    clauses = [
+        Line(1, 0.0, 1.0, "Tom", "I think the next step"),
+        Line(2, 1.1, 2.0, "Tom", "is to make the app faster,"),
+        Line(3, 2.1, 3.5, "Tom", "and I'll send the plan by Friday."),
+        Line(4, 3.7, 4.5, "Ann", "Who can take"),
+        Line(5, 4.6, 5.2, "Ann", "the testing?"),
+    ]
+    notes = RollingNotes(ScriptedModel(lambda prompt: ""))
+    notes.add(clauses[:2])
+    notes.add(clauses[2:])
+    assert [(line.id, line.text) for line in notes.lines] == [
+        (1, "I think the next step is to make the app faster, and I'll send the plan by Friday."),
+        (4, "Who can take the testing?"),
+    ]
+    result = notes.final()
+    assert [(q.text, q.lines) for q in result.questions] == [("Who can take the testing?", (4,))]
+    assert any(a.due == "Friday" and a.lines == (1,) for a in result.actions)
