@@ -11,6 +11,7 @@ for model folders and for the CUDA 8-bit path.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -36,11 +37,16 @@ def is_gguf(path: Path) -> bool:
         return False
 
 
+@functools.cache
 def have_llama_cpp() -> bool:
-    """Whether the llama.cpp runtime is installed (cheap: no import)."""
-    import importlib.util
-
-    return importlib.util.find_spec("llama_cpp") is not None
+    """Whether the llama.cpp runtime loads here: the package and its shared library (a frozen build may
+    carry the Python package without the library; then the transformers path is used)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except Exception as exc:  # ImportError, or OSError/FileNotFoundError for a missing libllama
+        log.info("llama.cpp is not available: %s", exc)
+        return False
+    return True
 
 
 def check_memory(path: Path, context: int) -> None:
