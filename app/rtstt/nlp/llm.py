@@ -22,8 +22,8 @@ OFFLINE_FALLBACK_NOTE = (
 )
 
 
-def _cuda_wanted(quantization: str) -> bool:
-    """A CUDA GPU is there and the user did not pin the CPU (quantization "none" on a GPU is fp16 there)."""
+def _cuda_available() -> bool:
+    """A CUDA GPU is there (through torch, when torch is installed): GGUF models then go to transformers."""
     if importlib.util.find_spec("torch") is None:
         return False
     import torch
@@ -47,7 +47,7 @@ def load_chat_model(
     """
     gguf = summary_gguf_file(model, models_dir)
     use_llama = runtime == "llama.cpp" or (
-        runtime == "auto" and gguf is not None and have_llama_cpp() and not _cuda_wanted(quantization)
+        runtime == "auto" and gguf is not None and have_llama_cpp() and not _cuda_available()
     )
     if use_llama:
         if gguf is None:
