@@ -81,6 +81,11 @@ setup() {
         "$VENV/bin/python" -m rtstt.models.onnx_export "$ROOT/models/onnx/all-MiniLM-L6-v2" >/dev/null ||
             say "could not export the key-phrase model to ONNX (key phrases use sentence-transformers instead)"
     fi
+    # Speaker labels through onnxruntime: resemblyzer's GE2E voice encoder exported to ONNX once (4 s), kept in models/.
+    if [ ! -f "$ROOT/models/onnx/ge2e/model.onnx" ]; then
+        "$VENV/bin/python" -m rtstt.models.ge2e_export "$ROOT/models/onnx/ge2e" >/dev/null ||
+            say "could not export the speaker model to ONNX (speaker labels use resemblyzer instead)"
+    fi
     echo "$want" >"$stamp"
 }
 

@@ -1,0 +1,119 @@
+"""Speaker labels as the installed app gets them: the bundled ONNX GE2E encoder through onnxruntime, the mel
+spectrogram in numpy, in a process where torch, resemblyzer and librosa cannot be imported."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, fixture_meta
+
+pytestmark = pytest.mark.integration
+
+BLOCKED = ("torch", "resemblyzer", "librosa")
+
+# A frozen build: sys._MEIPASS holds models/onnx/ge2e, and torch, resemblyzer and librosa are not installed
+# (a None entry in sys.modules is what Python reports as "no such module", for import and find_spec alike).
+CHILD = textwrap.dedent(
+    """
+    import builtins, json, sys, time
+    BLOCKED = {blocked!r}
+    for name in BLOCKED:
+        sys.modules[name] = None
+    attempts, real_import = [], builtins.__import__
+
+    def recording_import(name, *args, **kwargs):
+        if name.split(".")[0] in BLOCKED:
+            attempts.append(name)
+        return real_import(name, *args, **kwargs)
+
+    builtins.__import__ = recording_import  # an attempt counts even when its ImportError is caught
+    sys._MEIPASS = {bundle!r}
+    sys.path.insert(0, {repo!r})
+
+    import soundfile as sf
+    from rtstt.events import Segment, SpeakerLabels
+    from rtstt.stages import SpeakersStage
+    from tests.conftest import FIXTURES, fixture_meta
+
+    turns = fixture_meta("conversation")["turns"]
+    audio, rate = sf.read(str(FIXTURES / "conversation.flac"), dtype="float32")
+    cuts = [audio[int(t["start"] * rate) : int(t["end"] * rate)] for t in turns]
+
+    events = []
+    stage = SpeakersStage(events.append)
+    started = time.perf_counter()
+    stage.start()
+    stage.wait_loaded(60)
+    loaded = time.perf_counter() - started
+    prints = [stage.encoder.embed(cut).tolist() for cut in cuts] if stage.encoder is not None else []
+    for i, (t, cut) in enumerate(zip(turns, cuts), 1):
+        stage.submit(Segment(t["start"], t["end"], t["text"], id=i), cut)
+    stage.finish()
+    labels = {{}}
+    for event in events:
+        if isinstance(event, SpeakerLabels):
+            labels.update(event.labels)
+
+    tried = list(attempts)
+    imported = sorted(m for m, v in sys.modules.items() if v is not None and m.split(".")[0] in BLOCKED)
+    print(json.dumps({{
+        "runtime": getattr(stage.encoder, "runtime", ""), "load_s": loaded, "error": str(stage.error or ""),
+        "prints": prints, "labels": {{str(k): v for k, v in labels.items()}}, "imported": imported, "tried": tried,
+    }}))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle folder holding the model as the build ships it: exported here where torch is installed,
+    else an existing copy (./run.sh's, or the user's)."""
+    from rtstt.models.speaker_models import GE2E_ONNX, ge2e_onnx_path
+
+    root = tmp_path_factory.mktemp("bundle")
+    if not all(importlib.util.find_spec(m) for m in ("torch", "resemblyzer")):
+        found = ge2e_onnx_path()
+        if found is None:
+            pytest.skip("no torch and resemblyzer to export the ONNX model with, and no exported copy")
+        (root / "models" / GE2E_ONNX).parent.mkdir(parents=True)
+        (root / "models" / GE2E_ONNX).symlink_to(found, target_is_directory=True)
+        return root
+    from rtstt.models.ge2e_export import export_ge2e
+
+    export_ge2e(root / "models" / GE2E_ONNX)
+    return root
+
+
+def test_speaker_labels_with_no_torch(bundle: Path, isolated_home: Path):
+    code = CHILD.format(blocked=BLOCKED, bundle=str(bundle), repo=str(REPO))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["imported"] == [] and result["tried"] == [], result  # never imported, nor even tried
+    assert result["error"] == "" and result["runtime"] == "onnx", result
+
+    # the two voices apart: every turn is nearer the mean of its speaker's other turns than the other's
+    speakers = [t["speaker"] for t in fixture_meta("conversation")["turns"]]
+    prints = np.array(result["prints"], dtype=np.float32)
+    assert prints.shape == (len(speakers), 256)
+    same, other = [], []
+    for i, who in enumerate(speakers):
+        own = [j for j, s in enumerate(speakers) if s == who and j != i]
+        rest = [j for j, s in enumerate(speakers) if s != who]
+        same.append(float(prints[i] @ prints[own].mean(axis=0) / np.linalg.norm(prints[own].mean(axis=0))))
+        other.append(float(prints[i] @ prints[rest].mean(axis=0) / np.linalg.norm(prints[rest].mean(axis=0))))
+    assert all(s > o for s, o in zip(same, other, strict=True)), (same, other)
+
+    # and the stage labels them so: two labels, each turn with its own speaker's
+    labels = result["labels"]
+    assert set(labels) == {str(i) for i in range(1, len(speakers) + 1)}, labels
+    pairs = {(labels[str(i + 1)], who) for i, who in enumerate(speakers)}
+    assert len(pairs) == 2 and len({label for label, _ in pairs}) == 2, pairs
