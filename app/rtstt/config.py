@@ -38,7 +38,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 """Allowed range of each numeric setting: validation and the settings dialog's spin boxes both read it."""
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "audio.source": SOURCE_KINDS,
+    "audio.source": ("", *SOURCE_KINDS),
     "stt.device": COMPUTE_DEVICES,
     "stt.compute_type": ("auto", *COMPUTE_TYPES),
     "stt.task": ("transcribe", "translate"),
@@ -86,7 +86,9 @@ def user_dirs() -> UserDirs:
 
 @dataclass
 class AudioSettings:
-    source: str = "loopback"  # file | mic | loopback | mix (system audio and microphone together)
+    # file | mic | loopback | mix (both in one stream) | call (both as two tracks); empty = automatic: a call
+    # when there are a microphone and system audio (rtstt.audio.devices.default_source_kind)
+    source: str = ""
     device: str = ""  # microphone id from `rtstt devices`; empty = system default
     loopback_device: str = ""  # system-audio source id; empty = the default output
     file: str = ""  # the last file chosen as a source
@@ -149,8 +151,10 @@ class SpeakerSettings:
     max_speakers: int = 0  # 0 = no limit
     count: int = 0  # the number of speakers when the user knows it (--speakers N); 0 = find it from the voices
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
+    my_name: str = "You"  # how a call's microphone lines (the user's own) are shown and exported
 
     def validate(self) -> None:
+        self.my_name = self.my_name.strip() or "You"
         _choice("speakers.backend", self.backend)
         _range("speakers.threshold", self.threshold)
         _range("speakers.max_speakers", self.max_speakers)

@@ -41,7 +41,9 @@ class Segment:
 
     `language`: the spoken language Whisper decoded it in (a code such as "de"; None when unknown, as in
     sessions saved before it was recorded). `translated`: `text` is Whisper's English translation of that
-    speech, not what was said (its word times are then approximate)."""
+    speech, not what was said (its word times are then approximate). `track`: which side of a call it was
+    heard on ("mic": the user, "system": the others); None for a single-source session, and then it is
+    left out of `to_dict`, so single-source journals and exports read as before."""
 
     start: float
     end: float
@@ -51,10 +53,13 @@ class Segment:
     id: int = 0
     language: str | None = None
     translated: bool = False
+    track: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["words"] = [asdict(w) for w in self.words]
+        if self.track is None:
+            del data["track"]
         return data
 
     @staticmethod
@@ -69,17 +74,20 @@ class Segment:
             id=int(data.get("id", 0)),
             language=data.get("language"),
             translated=bool(data.get("translated", False)),
+            track=data.get("track"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Partial:
-    """Tentative text after the last final segment; replaced by the next Partial or Final."""
+    """Tentative text after the last final segment; replaced by the next Partial or Final (of the same
+    `track` in a call: each side has its own tentative line)."""
 
     text: str
     start: float
     end: float
     emitted_at: float
+    track: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +111,13 @@ class SpeakerLabels:
     """Speaker ids for segment ids, possibly relabelling earlier segments. `uncertain`: the speaker stage
     could not tell the voices apart with confidence (too few voice prints, or speakers that are not
     clearly separated): the labels so far may merge different people or split one. It describes the
-    whole session as of this event (the latest event's value holds), not just these labels."""
+    whole session as of this event (the latest event's value holds), not just these labels. `renumbered`:
+    ids given new numbers (old -> new) when the session ends, so that the speakers are S1..Sk without gaps;
+    a name the user gave an old id moves with it."""
 
     labels: dict[int, str]
     uncertain: bool = False
+    renumbered: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

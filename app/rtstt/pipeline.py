@@ -4,6 +4,13 @@ One engine thread runs VAD and STT (see docs/ARCHITECTURE.md, "Threads"). It alw
 audio that is waiting before it runs a Whisper pass, so VAD decisions are never stale, and the
 commit policy widens its step when passes are slow instead of letting a backlog grow.
 
+A call (`CallSource`) runs as two tracks, the microphone and the system audio, each with its own VAD and
+commit policy (`tracks.py`) but one shared Whisper model: passes run one after another, the track that
+waited longest first, and audio is drained again between them. The microphone goes through the call's
+echo suppressor (the system audio is its reference) before its VAD. Finals, each tagged with its track,
+reach the session in time order (`TimeOrder`: a line waits, at most HOLD_S, for the other track's earlier
+undecided one). A track whose device fails is drained and reported, and the call goes on with the other.
+
 Every final segment and every stage result goes to the `LiveSession` first (the one owner of the
 transcript), then to subscribers. Subscribers are called on the engine thread for transcript events
 and on a stage's own thread for that stage's events (speaker labels, key phrases, summaries), so
@@ -12,6 +19,7 @@ they must be quick and thread-safe: the GUI re-emits them as queued Qt signals, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,9 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from rtstt.audio.dsp import level_dbfs
+from rtstt.audio.call import SYSTEM, TRACK_NAMES, CallSource
+from rtstt.audio.echo import EchoSuppressor
 from rtstt.audio.sources import AudioSource
 from rtstt.config import Settings
 from rtstt.errors import AudioFormatError, RtsttError
@@ -29,15 +36,16 @@ from rtstt.events import EngineError, Event, Final, Keywords, Metric, Questions,
 from rtstt.metrics import LatencyTracker, ResourceSampler
 from rtstt.session.live import LiveSession
 from rtstt.stages import SummaryStage, build_stages
-from rtstt.stt.streaming import PolicyConfig, StreamingTranscriber
+from rtstt.stt.streaming import StreamingTranscriber
 from rtstt.stt.whisper import WhisperBackend
-from rtstt.vad import StreamingVad
+from rtstt.tracks import TimeOrder, Track, TrackEvent
 from rtstt.vocab import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Event], None]
 _SESSION_EVENTS = (SpeakerLabels, Keywords, Questions, Summary)
+HOLD_S = 1.5  # the longest a call's final line waits for an earlier one of the other track (wall seconds)
 
 
 @dataclass
@@ -52,12 +60,12 @@ class _Clock:
 
 
 class Engine:
-    """Runs one stream from `source` to the end (or to `stop()`), publishing events."""
+    """Runs one stream (or a call's two tracks) from the source to the end (or to `stop()`), publishing events."""
 
     def __init__(
         self,
         settings: Settings,
-        source: AudioSource,
+        source: AudioSource | CallSource,
         backend: WhisperBackend,
         *,
         session: LiveSession | None = None,
@@ -72,14 +80,6 @@ class Engine:
         self.session = session if session is not None else LiveSession.start(None, source.name)
         self.session.on_error = lambda exc: self._notify(EngineError(exc.message, exc.hint))
         self.clock = _Clock()
-        v = settings.vad
-        self.vad = StreamingVad(threshold=v.threshold, min_silence_ms=v.min_silence_ms, speech_pad_ms=v.speech_pad_ms)
-        self.policy = StreamingTranscriber(
-            backend,
-            now=self.clock,
-            config=PolicyConfig(partial_interval_s=settings.stt.partial_interval_s),
-            realtime=source.realtime,
-        )
         self.latency = LatencyTracker()
         self.resources = ResourceSampler()
         self._resource_interval = resource_interval_s
@@ -87,15 +87,34 @@ class Engine:
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._thread: threading.Thread | None = None
-        self._processed = 0
-        self._max_backlog = 0.0
         self.error: RtsttError | None = None
         self.ended: StreamEnded | None = None
         self.stages = build_stages(settings, self.publish)
-        from rtstt.audio.ring import AudioHistory
+        # Stages that embed voices get each final segment's audio back out of a short history (in a call only the
+        # system track's: the microphone's lines are the user's own, the speakers stage leaves them alone).
+        history = any(s.needs_audio for s in self.stages)
+        if isinstance(source, CallSource):
+            echo = EchoSuppressor(SAMPLE_RATE)  # one per call: the system audio is the mic's reference
+            emit = self._to_order
+            track = functools.partial(Track, backend=backend, settings=settings, now=self.clock, emit=emit)
+            self.tracks = [
+                track(name, src, history=history and name == SYSTEM, echo=echo, reference=name == SYSTEM)
+                for name, src in source.tracks().items()
+            ]
+        else:
+            self.tracks = [Track(None, source, backend, settings, self.clock, self.publish, history=history)]
+        self._by_name = {t.name: t for t in self.tracks}
+        hold = HOLD_S if source.realtime else None
+        self._order = TimeOrder(self.tracks, self.publish, self.clock, hold) if len(self.tracks) > 1 else None
 
-        # Stages that embed voices get each final segment's audio back out of a short history.
-        self.history = AudioHistory(120 * SAMPLE_RATE) if any(s.needs_audio for s in self.stages) else None
+    @property
+    def policy(self) -> StreamingTranscriber:
+        """The first track's commit policy (the only one of a single-source session)."""
+        return self.tracks[0].policy
+
+    @property
+    def call(self) -> bool:
+        return isinstance(self.source, CallSource)
 
     # ---- control -----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
@@ -170,39 +189,80 @@ class Engine:
 
     def _loop(self) -> None:
         next_resource = 0.0
-        level_every = int(0.1 * SAMPLE_RATE)
-        level_acc = 0
         while True:
-            block = self.source.read(timeout=0.02)
-            if block is None:
-                break
-            got_audio = False
-            while block is not None and block.size:
-                got_audio = True
-                level_acc += len(block)
-                if level_acc >= level_every:
-                    level_acc = 0
-                    self.publish(Metric("level_dbfs", level_dbfs(block), self.clock()))
-                if self._paused.is_set():
-                    # Paused audio becomes silence: the open utterance closes naturally and the
-                    # stream clock (word timestamps) stays in step with the wall clock.
-                    block = np.zeros(len(block), dtype=np.float32)
-                self._feed(block)
-                if not self.source.realtime:
-                    break  # a file read at full speed: give the policy a look after every block
-                block = self.source.read(timeout=0.0)
-            if block is None:
-                break
-            if got_audio and self.source.realtime:
-                backlog = max(0.0, self.clock() - self._processed / SAMPLE_RATE)
-                self._max_backlog = max(self._max_backlog, backlog)
-            for event in self.policy.maybe_pass():
-                self.publish(event)
+            live = [t for t in self.tracks if not t.ended]
+            if not live:
+                return
+            waited = False
+            for track in self._read_order(live):
+                before = track.received
+                if not self._read(track, timeout=0.0 if waited else 0.02):
+                    if not self._track_ended(track):
+                        return  # the last (or only) track ended: the drain closes it
+                elif track.received != before and self.source.realtime:
+                    track.max_backlog = max(track.max_backlog, track.backlog(self.clock()))
+                waited = True
+            self._one_pass()
+            if self._order is not None:
+                self._order.release()
             now = self.clock()
             if now >= next_resource:
                 next_resource = now + self._resource_interval
                 self._publish_resources(now)
-        err = getattr(self.source, "error", None)
+
+    def _read_order(self, live: list[Track]) -> list[Track]:
+        """Live: every track, the system audio first (the echo reference leads the microphone). A file at
+        full speed: only the track that has read the least, so the two stay within one block of each other."""
+        if self.source.realtime or len(live) == 1:
+            return live
+        return [min(live, key=lambda t: t.received)]
+
+    def _read(self, track: Track, timeout: float) -> bool:
+        """Drain what the track's source has waiting (one block from a file at full speed); False when it ended."""
+        block = track.source.read(timeout=timeout)
+        level_every = int(0.1 * SAMPLE_RATE)
+        while block is not None and block.size:
+            track.take(block, self._paused.is_set())
+            if track.level_acc >= level_every:
+                track.level_acc = 0
+                self._publish_level(track)
+            if not track.source.realtime:
+                break  # a file read at full speed: give the policy a look after every block
+            block = track.source.read(timeout=0.0)
+        return block is not None
+
+    def _one_pass(self) -> None:
+        """At most one Whisper pass per round, the track whose last pass is oldest first: the other track's
+        audio is drained before its turn, so its VAD decisions are never stale either."""
+        for track in sorted(self.tracks, key=lambda t: t.last_pass_at):
+            if track.ended:
+                continue
+            if track.maybe_pass(self.clock()):
+                return
+
+    def _track_ended(self, track: Track) -> bool:
+        """A call's track whose source ended: report a failed device (the call goes on), drain the track.
+        False when nothing is left to go on with (a single source, or the last track of a call)."""
+        if len([t for t in self.tracks if not t.ended]) == 1:
+            self._report_source_error(track.source)
+            return False
+        err = getattr(track.source, "error", None)
+        if err is not None:
+            other = next(t for t in self.tracks if t is not track and not t.ended)
+            assert track.name is not None and other.name is not None
+            message = err.message if isinstance(err, RtsttError) else str(err)
+            self.publish(
+                EngineError(
+                    f"{TRACK_NAMES[track.name]} disconnected: {message} — the call goes on with "
+                    f"{TRACK_NAMES[other.name]} only",
+                    "check the device; start a new session to use both again",
+                )
+            )
+        self._close_track(track)
+        return True
+
+    def _report_source_error(self, source: AudioSource) -> None:
+        err = getattr(source, "error", None)
         if isinstance(err, AudioFormatError):  # a file damaged part-way: it says where it ended and why
             self.error = err
             self.publish(EngineError(err.message, err.hint, fatal=True))
@@ -211,24 +271,18 @@ class Engine:
             hint = err.hint if isinstance(err, RtsttError) else "check the device and start again"
             self.publish(EngineError(f"audio input stopped: {message}", hint, fatal=True))
 
-    def _feed(self, block: np.ndarray) -> None:
-        if self.history is not None:
-            self.history.write(block)
-        self.policy.add_audio(block)
-        self._processed += len(block)
-        for vad_event in self.vad.process(block):
-            for event in self.policy.on_vad(vad_event):
-                self.publish(event)
-
     def _drain(self) -> None:
         try:
             self._close_stream()
         except RtsttError as exc:  # e.g. out of memory on the closing pass: keep the words as they stand
-            self.policy.passes_enabled = False
+            for track in self.tracks:
+                track.policy.passes_enabled = False
             if self.error is None:
                 self.error = exc
                 self.publish(EngineError(exc.message, exc.hint, fatal=True))
             self._close_stream()
+        if self._order is not None:
+            self._order.release(force=True)
         for stage in self.stages:  # one last update over the whole session, then the threads end
             stage.finish()
         stats = self.stats()
@@ -238,20 +292,44 @@ class Engine:
         self.publish(self.ended)
 
     def _close_stream(self) -> None:
-        for vad_event in self.vad.flush(self._processed):
-            for event in self.policy.on_vad(vad_event):
-                self.publish(event)
-        for event in self.policy.finish():
-            self.publish(event)
+        for track in self.tracks:
+            if not track.closed:
+                self._close_track(track)
+
+    def _close_track(self, track: Track) -> None:
+        track.ended = True
+        track.close()
+        track.closed = True  # only now: a closing pass that failed is retried by the drain, passes off
+        if self._order is not None:
+            self._order.release()  # its lines no longer hold the other track's back
+
+    def _to_order(self, event: TrackEvent) -> None:
+        assert self._order is not None
+        self._order.add(event)
+
+    def _publish_level(self, track: Track) -> None:
+        now = self.clock()
+        if track.name is None:
+            self.publish(Metric("level_dbfs", track.level, now))
+            return
+        self.publish(Metric(f"level_{track.name}_dbfs", track.level, now))
+        if track is self.tracks[0] or self.tracks[0].ended:  # the meter shows the louder side, once per 0.1 s
+            self.publish(Metric("level_dbfs", max(t.level for t in self.tracks if not t.ended), now))
 
     def _publish_resources(self, now: float) -> None:
         sample = self.resources.sample()
         for name, value in sample.items():
             self.publish(Metric(name, float(value), now))
-        if self.source.realtime:
-            self.publish(Metric("backlog_s", max(0.0, now - self._processed / SAMPLE_RATE), now))
-        if self._processed:
-            self.publish(Metric("rtf", self.policy.stats.compute_s / (self._processed / SAMPLE_RATE), now))
+        live = [t for t in self.tracks if not t.ended]
+        if self.source.realtime and live:
+            self.publish(Metric("backlog_s", max(t.backlog(now) for t in live), now))
+            for track in live:
+                if track.name is not None:
+                    self.publish(Metric(f"backlog_{track.name}_s", track.backlog(now), now))
+        processed = sum(t.processed for t in self.tracks)
+        if processed:
+            compute = sum(t.policy.stats.compute_s for t in self.tracks)
+            self.publish(Metric("rtf", compute / (processed / SAMPLE_RATE), now))
 
     def publish(self, event: Event) -> None:
         """Hand an event to the session (finals, labels, insights) and then to the subscribers. Thread-safe:
@@ -259,15 +337,15 @@ class Engine:
         if isinstance(event, Final):
             # Numbered and journalled; a failing disk is reported and the words stay in the session.
             event = Final(segment=self.session.add_final(event.segment), emitted_at=event.emitted_at)
+            track = self._by_name.get(event.segment.track, self.tracks[0])
             if self.source.realtime:
                 self.latency.add(event.latency_s)
+                track.latency.add(event.latency_s)
                 self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
                 self._notify(Metric("latency_p50_s", self.latency.p50, event.emitted_at))
             self._notify(event)
             seg = event.segment
-            audio = None
-            if self.history is not None:
-                audio = self.history.slice(int(seg.start * SAMPLE_RATE), int(seg.end * SAMPLE_RATE))
+            audio = track.audio(seg.start, seg.end)
             for stage in self.stages:
                 stage.submit(seg, audio if stage.needs_audio else None)
             return
@@ -283,29 +361,53 @@ class Engine:
                 log.exception("subscriber failed on %s", type(event).__name__)
 
     def stats(self) -> dict[str, Any]:
-        s = self.policy.stats
-        audio_s = self._processed / SAMPLE_RATE
-        return {
+        """The run's numbers; a call adds the same per track under "tracks" (the totals add the two up)."""
+        tracks = [_track_stats(t) for t in self.tracks]
+        audio_s = max(t.audio_s for t in self.tracks)
+        compute_s = sum(t.policy.stats.compute_s for t in self.tracks)
+        out: dict[str, Any] = {
             "audio_s": round(audio_s, 3),
             "wall_s": round(self.clock(), 3),
-            "passes": s.passes,
-            "compute_s": round(s.compute_s, 3),
-            "rtf": round(s.compute_s / audio_s, 4) if audio_s else 0.0,
-            "partials": s.partials,
-            "finals": s.finals,
-            "words": s.words,
-            "rejected_passes": s.rejected,
+            "passes": sum(s["passes"] for s in tracks),
+            "compute_s": round(compute_s, 3),
+            "rtf": round(compute_s / audio_s, 4) if audio_s else 0.0,
+            "partials": sum(s["partials"] for s in tracks),
+            "finals": sum(s["finals"] for s in tracks),
+            "words": sum(s["words"] for s in tracks),
+            "rejected_passes": sum(s["rejected_passes"] for s in tracks),
             "latency_p50_s": _r(self.latency.p50),
             "latency_p95_s": _r(self.latency.p95),
-            "max_backlog_s": round(self._max_backlog, 3),
-            "dropped_s": round(float(getattr(self.source, "dropped_s", 0.0)), 3),
-            "silence_filled_s": round(float(getattr(self.source, "filled_s", 0.0)), 3),  # idle system audio
-            "step_s": round(self.policy.step_s, 3),
+            "max_backlog_s": max(s["max_backlog_s"] for s in tracks),
+            "dropped_s": round(sum(s["dropped_s"] for s in tracks), 3),
+            "silence_filled_s": round(sum(s["silence_filled_s"] for s in tracks), 3),  # idle system audio
+            "step_s": max(s["step_s"] for s in tracks),
             "model": self.backend.name,
             "device": self.backend.choice.device_name,
             "compute_type": self.backend.choice.compute_type,
             "realtime": self.source.realtime,
         }
+        if self.call:
+            out["tracks"] = {t.name: s for t, s in zip(self.tracks, tracks, strict=True)}
+        return out
+
+
+def _track_stats(track: Track) -> dict[str, Any]:
+    s = track.policy.stats
+    return {
+        "audio_s": round(track.audio_s, 3),
+        "passes": s.passes,
+        "compute_s": round(s.compute_s, 3),
+        "partials": s.partials,
+        "finals": s.finals,
+        "words": s.words,
+        "rejected_passes": s.rejected,
+        "latency_p50_s": _r(track.latency.p50),
+        "latency_p95_s": _r(track.latency.p95),
+        "max_backlog_s": round(track.max_backlog, 3),
+        "dropped_s": round(float(getattr(track.source, "dropped_s", 0.0)), 3),
+        "silence_filled_s": round(float(getattr(track.source, "filled_s", 0.0)), 3),
+        "step_s": round(track.policy.step_s, 3),
+    }
 
 
 def _r(x: float) -> float | None:

@@ -4,7 +4,8 @@
 and opens the source (file, microphone, system audio, or both mixed), takes the Whisper model from the
 process-wide model cache, opens the session (journalled, or in memory), builds the engine, warms up
 the downstream stages and announces an immutable `EngineReady`. Before it, the window did half of this
-itself (its own model cache and source assembly), so the CLI could not mix sources.
+itself (its own model cache and source assembly), so the CLI could not mix sources. A "call" opens the
+microphone and the system audio as two tracks (`CallSource`) instead of one mixed stream.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtstt.audio.call import CallSource
 from rtstt.audio.sources import AudioSource, FileSource, open_source
 from rtstt.config import Settings
 from rtstt.errors import RtsttError
@@ -23,13 +25,14 @@ from rtstt.pipeline import Engine
 from rtstt.session.journal import SessionInfo
 from rtstt.session.live import LiveSession
 from rtstt.session.store import SessionStore
-from rtstt.vocab import SOURCE_KINDS, SOURCE_LABELS
+from rtstt.vocab import MIC_TRACK, SOURCE_KINDS, SOURCE_LABELS
 
 
 @dataclass(frozen=True, slots=True)
 class SourceChoice:
-    """What to listen to: "loopback", "mic", "mix" (both) or "file" (with `path`). An empty `device` means
-    the one in the settings, and there an empty one means the system default."""
+    """What to listen to: "loopback", "mic", "mix" (both in one stream), "call" (both as two tracks: the
+    microphone `device` is the user, the `loopback_device` the others) or "file" (with `path`). An empty
+    `device` means the one in the settings, and there an empty one means the system default."""
 
     kind: str
     path: Path | None = None
@@ -43,7 +46,7 @@ class SourceChoice:
         return SOURCE_LABELS.get(self.kind, self.kind)
 
 
-def open_choice(choice: SourceChoice, settings: Settings) -> AudioSource:
+def open_choice(choice: SourceChoice, settings: Settings) -> AudioSource | CallSource:
     """Open the audio source a choice names; raises RtsttError with a hint when it cannot."""
     if choice.kind not in SOURCE_KINDS:
         raise RtsttError(f"unknown source {choice.kind!r}", f"use one of: {', '.join(SOURCE_KINDS)}")
@@ -57,6 +60,8 @@ def open_choice(choice: SourceChoice, settings: Settings) -> AudioSource:
         from rtstt.audio.mix import MixSource
 
         return MixSource(open_source(loopback), open_source(mic))
+    if choice.kind == "call":
+        return CallSource(open_source(mic), open_source(loopback))
     return open_source(mic if choice.kind == "mic" else loopback)
 
 
@@ -94,6 +99,8 @@ class Runner:
             root = self.settings.sessions_path() if self.save else None
             meta = {"source": self.choice.kind, "vocabulary": self.settings.stt.vocabulary}  # words it was heard with
             self.session = LiveSession.start(root, title or self.choice.label(), meta=meta)
+            if self.choice.kind == "call":  # the user's lines carry their name, kept with the session
+                self.session.rename_speaker(MIC_TRACK, self.settings.speakers.my_name)
         return self.session
 
     def prepare(self) -> EngineReady | None:

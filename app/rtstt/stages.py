@@ -20,7 +20,7 @@ import numpy as np
 from rtstt.errors import RtsttError
 from rtstt.events import Event, Keywords, KeywordScope, Questions, Segment, SpeakerLabels, StageState, StageStatus
 from rtstt.model_cache import cached_model
-from rtstt.vocab import SAMPLE_RATE
+from rtstt.vocab import MIC_TRACK, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], None]
@@ -213,6 +213,12 @@ class SpeakersStage(Stage):
         self._open_print: tuple[int, int, np.ndarray] | None = None  # the open unit's (segments, samples, print)
         self._provisional: set[int] = set()  # open-unit segments labelled by the nearest speaker
 
+    def submit(self, segment: Segment, audio: np.ndarray | None = None) -> None:
+        """A call's microphone lines are the user's own: only the others (the system track) are told apart."""
+        if segment.track == MIC_TRACK:
+            return
+        super().submit(segment, audio)
+
     def load(self) -> None:
         if self.backend == "pyannote":
             from rtstt.speakers.pyannote_backend import open_encoder
@@ -229,9 +235,10 @@ class SpeakersStage(Stage):
                 ("pyannote", self.pyannote_model), lambda: open_encoder(self.pyannote_model, status)
             )
             return
-        from rtstt.speakers.ge2e import Ge2eEncoder
+        from rtstt.speakers.ge2e import open_ge2e_encoder
 
-        self.encoder = cached_model(("ge2e",), Ge2eEncoder)
+        self.encoder = cached_model(("ge2e",), open_ge2e_encoder)  # ONNX when exported, else resemblyzer
+        log.info("speakers: GE2E voice prints on %s", self.encoder.runtime)
 
     def update(self, segments: list[Segment], final: bool) -> None:
         assert self.encoder is not None
@@ -256,8 +263,9 @@ class SpeakersStage(Stage):
         new: dict[int, str] = self._recluster(segments) if added or final else {}
         new.update(self._label_open())
         new.update(self._fill_short(segments, final))
+        renumbered = self._renumber(segments, new) if final else {}
         if new or self.uncertain != was_uncertain:
-            self.publish(SpeakerLabels(new, uncertain=self.uncertain))
+            self.publish(SpeakerLabels(new, uncertain=self.uncertain, renumbered=renumbered))
 
     # -- units -----------------------------------------------------------------------------------------
     def _continues(self, seg: Segment) -> bool:
@@ -346,6 +354,18 @@ class SpeakersStage(Stage):
                 changed[seg_id] = self.labels[seg_id] = name
                 self._named_at[seg_id] = self._passes
         return changed
+
+    def _renumber(self, segments: list[Segment], changed: dict[int, str]) -> dict[str, str]:
+        """At the end: the ids in use become S1..Sk by first appearance (adds the relabelled segments to
+        `changed`; returns old -> new for the names the user gave)."""
+        from rtstt.speakers.clustering import consecutive_ids
+
+        renumbered = consecutive_ids([self.labels[s.id] for s in segments if s.id in self.labels])
+        for seg in segments:
+            name = self.labels.get(seg.id)
+            if name in renumbered:
+                changed[seg.id] = self.labels[seg.id] = renumbered[name]
+        return renumbered
 
     def _printed(self, seg_id: int) -> bool:
         """The segment's label comes from a voice print: its unit's, or the open unit's provisional one."""

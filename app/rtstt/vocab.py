@@ -54,8 +54,13 @@ SOURCE_LABELS: dict[str, str] = {
     "loopback": "System audio",
     "mic": "Microphone",
     "mix": "System audio + microphone",
+    "call": "Call (you + others)",
     "file": "File",
 }
 """What a session listens to (kind -> the name people see): system audio, a microphone, both, a file."""
 
 SOURCE_KINDS = tuple(SOURCE_LABELS)
+
+MIC_TRACK = "mic"
+SYSTEM_TRACK = "system"
+"""The two tracks of a call (`Segment.track`): the microphone (the user) and the system audio (the others)."""

@@ -74,6 +74,21 @@ def test_labels_edits_and_names_reach_the_export_from_the_same_object(tmp_path: 
     assert reopened.get(a.id).text == "We ship on Monday." and reopened.speaker_name("S1") == "Ana"
 
 
+def test_renumbered_speakers_keep_the_names_the_user_gave(tmp_path: Path) -> None:
+    session = LiveSession.start(tmp_path, "Review")
+    changes: list = []
+    session.subscribe(changes.append)
+    a, b, c = (session.add_final(seg(t, "Words here.")) for t in (0.0, 2.0, 4.0))
+    session.apply(SpeakerLabels({a.id: "S1", b.id: "S2", c.id: "S4"}))
+    session.rename_speaker("S2", "Bob")  # S2 then merges into S1: its name must not stick to a new S2
+    session.rename_speaker("S4", "Alice")
+    session.apply(SpeakerLabels({b.id: "S1", c.id: "S2"}, renumbered={"S4": "S2"}))
+    now = SpeakersChanged({"S2": "Alice"}, {"S1": 2.0, "S2": 1.0})
+    assert session.speakers() == now and changes[-1] == now
+    session.close()
+    assert LiveSession.open(tmp_path, session.id).speakers() == now
+
+
 def test_insights_are_typed_journalled_once_and_survive_a_reopen(tmp_path: Path) -> None:
     session = LiveSession.start(tmp_path, "Planning")
     changes: list = []

@@ -10,6 +10,7 @@ from rtstt.speakers.clustering import (
     SessionClustering,
     agglomerative,
     cluster_session,
+    consecutive_ids,
     relabel_consistently,
 )
 
@@ -376,3 +377,10 @@ def test_a_unit_closes_at_its_maximum_length_and_a_short_lone_unit_takes_the_nex
     labels = labels_of(events)
     assert labels[20] == labels[21] == "S1" and set(labels.values()) == {"S1"}
     assert all(seg.id in labels for seg in segs)
+
+
+def test_ids_left_with_gaps_are_closed_at_the_end_in_order_of_appearance():
+    assert consecutive_ids(["S1", "S4", "S1", "S4"]) == {"S4": "S2"}
+    assert consecutive_ids(["S3", "S1", "S3"]) == {"S3": "S1", "S1": "S2"}
+    assert consecutive_ids(["S1", "S2", "S1"]) == {}
+    assert consecutive_ids([]) == {}

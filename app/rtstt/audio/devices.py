@@ -6,12 +6,22 @@ them too; they stay importable from here.
 
 from __future__ import annotations
 
+import sys
+
 from rtstt.audio.base import load_sounddevice
 from rtstt.audio.device_info import DeviceInfo, find_device, slug
-from rtstt.audio.loopback import list_loopback
+from rtstt.audio.loopback import list_loopback, list_pulse_inputs
 from rtstt.errors import AudioDeviceError
 
-__all__ = ["DeviceInfo", "find_device", "list_devices", "list_inputs", "resolve_device", "slug"]
+__all__ = [
+    "DeviceInfo",
+    "default_source_kind",
+    "find_device",
+    "list_devices",
+    "list_inputs",
+    "resolve_device",
+    "slug",
+]
 
 
 def list_inputs() -> list[DeviceInfo]:
@@ -49,8 +59,9 @@ def list_inputs() -> list[DeviceInfo]:
 
 
 def list_devices(problems: list[AudioDeviceError] | None = None) -> list[DeviceInfo]:
-    """Inputs and loopback (system audio) sources. A missing sound system yields what the other one
-    has; its error goes to `problems` when given, else it is raised when nothing at all was found."""
+    """Inputs (PortAudio's, and on Linux the Pulse sources) and loopback (system audio) sources. A missing
+    sound system yields what the other one has; its error goes to `problems` when given, else it is raised
+    when nothing at all was found."""
     devices: list[DeviceInfo] = []
     errors: list[AudioDeviceError] = []
     for lister in (list_inputs, list_loopback):
@@ -58,6 +69,11 @@ def list_devices(problems: list[AudioDeviceError] | None = None) -> list[DeviceI
             devices.extend(lister())
         except AudioDeviceError as exc:
             errors.append(exc)
+    if sys.platform.startswith("linux"):  # Pulse/PipeWire sources as microphones (`pulse/<source>`)
+        try:
+            devices.extend(list_pulse_inputs())
+        except AudioDeviceError:
+            pass  # the same sound server as the monitors: list_loopback has said why already
     if problems is not None:
         problems.extend(errors)
     elif not devices and errors:
@@ -70,3 +86,13 @@ def resolve_device(ident: str, kind: str = "input") -> int:
     device = find_device(ident, list_inputs())
     assert device.index is not None
     return device.index
+
+
+def default_source_kind(devices: list[DeviceInfo]) -> str:
+    """The source to offer when the user has not picked one: a call (the user on the microphone, the others on
+    system audio, as two tracks) when both exist; else whichever exists; system audio when nothing was found
+    (what the window offered before)."""
+    kinds = {d.kind for d in devices}
+    if "input" in kinds and "loopback" in kinds:
+        return "call"
+    return "mic" if kinds == {"input"} else "loopback"

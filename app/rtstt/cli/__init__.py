@@ -21,7 +21,7 @@ from rtstt.cli.common import SPEAKERS_ON, check_output, settings_from
 from rtstt.cli.manage import cmd_components, cmd_devices, cmd_doctor, cmd_models, cmd_sessions
 from rtstt.cli.printers import JsonPrinter, TerminalPrinter
 from rtstt.errors import AudioEndedEarly, RtsttError
-from rtstt.vocab import COMPUTE_DEVICES, EXPORT_FORMATS
+from rtstt.vocab import COMPUTE_DEVICES, EXPORT_FORMATS, MIC_TRACK
 
 # ---- argument parsing ------------------------------------------------------------------------
 
@@ -109,14 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
 
     p = sub.add_parser("live", help="transcribe live audio and print the transcript as it grows")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--input", type=Path, help="an audio or video file (default: the bundled sample)")
-    src.add_argument(
+    # --call takes both --device and --loopback, so which combinations are allowed is checked in main
+    p.add_argument("--input", type=Path, help="an audio or video file (default: the bundled sample)")
+    p.add_argument(
         "--device",
         dest="audio_device",
         help="microphone id from `rtstt devices` or 'default' (auto/cpu/cuda here pick the inference device)",
     )
-    src.add_argument("--loopback", nargs="?", const="", metavar="ID", help="system audio (what you hear)")
+    p.add_argument("--loopback", nargs="?", const="", metavar="ID", help="system audio (what you hear)")
+    p.add_argument(
+        "--call",
+        action="store_true",
+        help="a call as two tracks: you on the microphone (--device), the others on system audio (--loopback)",
+    )
     p.add_argument("--realtime", action="store_true", help="replay --input at the speed of speech")
     p.add_argument("--json", action="store_true", help="one JSON object per line (partial, final, stats)")
     p.add_argument("--no-save", action="store_true", help="do not keep a session journal")
@@ -166,8 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def live_source_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with `rtstt live`'s choice of source, or None: one source, except that --call listens
+    to a microphone and system audio together."""
+    if args.input is not None:
+        given = [f for f, v in (("--device", args.audio_device), ("--loopback", args.loopback)) if v is not None]
+        if args.call:
+            given.append("--call")
+        if given:
+            return f"argument --input: not allowed with {given[0]}"
+    elif args.audio_device is not None and args.loopback is not None and not args.call:
+        return "--device and --loopback together need --call (you on the microphone, the others on system audio)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(_split_speakers_flag(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(_split_speakers_flag(sys.argv[1:] if argv is None else argv))
     if getattr(sys, "frozen", False):  # the optional stacks the user installed (see rtstt.components)
         from rtstt.components.runtime import activate
 
@@ -175,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "audio_device", None) in COMPUTE_DEVICES:
         # `live --device cuda`: the common --device option, not a microphone called "cuda".
         args.stt_device, args.audio_device = args.audio_device, None
+    if args.command == "live" and (problem := live_source_problem(args)):
+        parser.error(problem)
     try:
         if args.smoke_test or args.command is None:
             return _cmd_window(args)
@@ -247,6 +269,8 @@ def _live_choice(args: argparse.Namespace):
     from rtstt.resources import bundled_sample
     from rtstt.runner import SourceChoice
 
+    if args.call:
+        return SourceChoice("call", device=args.audio_device or "", loopback_device=args.loopback or "")
     if args.audio_device is not None:
         return SourceChoice("mic", device=args.audio_device or "default")
     if args.loopback is not None:
@@ -265,7 +289,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
             print(f"rtstt: recovered interrupted session {info.id} ({info.n_segments} segments)", file=sys.stderr)
     choice = _live_choice(args)
     runner = Runner(settings, choice, save=not args.no_save)
-    printer = JsonPrinter(realtime=choice.realtime) if args.json else TerminalPrinter(settings.speakers.enabled)
+    names = {MIC_TRACK: settings.speakers.my_name}  # a call's lines say who spoke: "You" (or the name set) / "Others"
+    printer = JsonPrinter(realtime=choice.realtime) if args.json else TerminalPrinter(settings.speakers.enabled, names)
     runner.subscribe(printer)
     session = runner.open_session()
     if threading.current_thread() is threading.main_thread():

@@ -30,6 +30,8 @@ class JsonPrinter:
         obj: dict[str, Any] | None = None
         if isinstance(event, Partial):
             obj = {"type": "partial", "text": event.text, "emitted_at": round(event.emitted_at, 3)}
+            if event.track:  # a call: each side has its own tentative line
+                obj["track"] = event.track
         elif isinstance(event, Final):
             seg = event.segment
             obj = {
@@ -46,6 +48,8 @@ class JsonPrinter:
                 "emitted_at": round(event.emitted_at, 3),
                 "latency_s": round(event.latency_s, 3) if self.realtime else None,
             }
+            if seg.track:  # a call: "mic" (the user) or "system" (the others)
+                obj["track"] = seg.track
         elif isinstance(event, Keywords):
             obj = {"type": "keywords", "scope": event.scope, "phrases": [list(p) for p in event.phrases]}
         elif isinstance(event, SpeakerLabels):
@@ -87,9 +91,11 @@ class TerminalPrinter:
     On a terminal, finals (clauses, final within about a second) run on as paragraphs, wrapped to its
     width, as the window shows them; piped, or with `show_ids`, each final is a line of its own."""
 
-    def __init__(self, show_ids: bool = False) -> None:
+    def __init__(self, show_ids: bool = False, names: dict[str, str] | None = None) -> None:
+        """`names`: raw id -> name, e.g. {"mic": "Maria"}: a call's lines start with who said them."""
         self.tty = sys.stdout.isatty()
         self.show_ids = show_ids
+        self.names = dict(names or {})
         self._partial_len = 0
         self._labelled: dict[int, str | None] = {}
         self._row = ""  # paragraph mode: what the current terminal row holds, partial excluded
@@ -112,7 +118,7 @@ class TerminalPrinter:
         ):
             if self._row:
                 sys.stdout.write("\n")
-            self._row = f"[{_clock(seg.start)}] "
+            self._row = f"[{_clock(seg.start)}] {self._who(seg)}"
             self._paragraph_chars = 0
             sys.stdout.write(self._row)
         indent = " " * 10
@@ -142,6 +148,13 @@ class TerminalPrinter:
         elif self._partial_len:
             sys.stdout.write("\r\033[2K")
         self._row, self._previous, self._partial_len = "", None, 0
+
+    def _who(self, seg) -> str:
+        """ "You: " / "Others: " before a call's line; nothing for a single source (speaker labels come later)."""
+        from rtstt.session.transcript import line_name
+
+        name = line_name(seg, self.names) if seg.track else None
+        return f"{name}: " if name else ""
 
     def _dim(self, text: str) -> str:
         return f"\033[2m{text}\033[0m" if self.tty else text
@@ -185,7 +198,7 @@ class TerminalPrinter:
             seg = event.segment
             self._clear()
             ref = f"#{seg.id} " if self.show_ids else ""  # speaker labels arrive later and name lines by id
-            sys.stdout.write(f"[{_clock(seg.start)} → {_clock(seg.end)}] {ref}{seg.text}\n")
+            sys.stdout.write(f"[{_clock(seg.start)} → {_clock(seg.end)}] {ref}{self._who(seg)}{seg.text}\n")
             sys.stdout.flush()
         elif isinstance(event, EngineError):
             self._clear()

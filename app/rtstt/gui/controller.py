@@ -24,6 +24,7 @@ from rtstt.events import (
     KeywordScope,
     Metric,
     Partial,
+    Segment,
     StageState,
     StageStatus,
     StreamEnded,
@@ -34,6 +35,7 @@ from rtstt.gui.jobs import run_in_thread
 from rtstt.gui.workers import EngineWorker
 from rtstt.session.insights import Insights
 from rtstt.session.live import InsightsChanged, LiveSession, SegmentAdded, SegmentsChanged, SpeakersChanged
+from rtstt.session.transcript import line_name
 
 if TYPE_CHECKING:
     from rtstt.config import Settings
@@ -58,6 +60,7 @@ class SessionController(QObject):
         self.started_with: Settings | None = None  # the settings the running session started with
         self.thread: QThread | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._partials: dict[str, str] = {}  # a call's tentative words per track
         self._changed.connect(self.on_change)
 
     @property
@@ -121,6 +124,16 @@ class SessionController(QObject):
             QCoreApplication.processEvents()
             thread.wait(50)
 
+    def _show_partial(self, event: Partial) -> None:
+        """One grey line; in a call it holds each side's tentative words after its name ("You: … Others: …")."""
+        if event.track is None:
+            self.window.view.set_partial(event.text)
+            return
+        self._partials[event.track] = event.text
+        names = self.window.view.speaker_names
+        shown = [f"{line_name(Segment(0.0, 0.0, '', track=t), names)}: {x}" for t, x in self._partials.items() if x]
+        self.window.view.set_partial("   ".join(shown))
+
     def _on_finished(self, ended: StreamEnded | None) -> None:
         if self.thread is not None:
             self.thread.quit()
@@ -130,6 +143,7 @@ class SessionController(QObject):
         w = self.window
         w.status_bar.session_stopped()
         w.view.set_partial("")
+        self._partials.clear()
         w.summary.set_live(False)
         w.toolbar.set_running(False)
         n = len(self.session) if self.session is not None else 0
@@ -142,7 +156,7 @@ class SessionController(QObject):
     def on_event(self, event) -> None:
         w = self.window
         if isinstance(event, Partial):
-            w.view.set_partial(event.text)
+            self._show_partial(event)
         elif isinstance(event, Final):
             self.finalAdded.emit(event)  # its segment came first, as SegmentAdded
         elif isinstance(event, Metric):
@@ -310,5 +324,6 @@ class SessionController(QObject):
         self.session = session
         self._unsubscribe = session.subscribe(self._changed.emit)  # queued when a stage thread changes it
         self.window.view.clear_all()
+        self.window.view.set_speaker_names(session.speakers().names)  # e.g. a call's user, named at its start
         self.window.speakers.set_uncertain(session.insights.speakers_uncertain)
         self.window.setWindowTitle(title)

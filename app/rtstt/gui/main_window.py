@@ -8,6 +8,7 @@ an `EngineWorker` on its own QThread, so this thread only renders.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from rtstt import config
 from rtstt.audio.base import AudioSource
+from rtstt.audio.call import CallSource
 from rtstt.errors import RtsttError
 from rtstt.gui import dialogs
 from rtstt.gui.banner import ErrorBanner
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.source_meter = self.toolbar.source_meter  # the chosen input's level before Start
         self.source_meter.opener = self._open_probe_source
         self._meter_choice: SourceChoice | None = None
+        self._auto_source: str | None = None
         layout.insertWidget(1, self.source_meter.warning)  # "No sound from ...", under the banner
         self._build_docks()
         self.status_bar = StatusBar(self)
@@ -212,7 +215,7 @@ class MainWindow(QMainWindow):
             self.plots.set_dark(is_dark(settings.appearance.theme))
         self.source_meter.set_colors(c.border, c.accent, c.muted)
         self.source_meter.warning.set_colors(c.banner_bg, c.banner_text, c.border)
-        self.toolbar.select_source(settings.audio.source)
+        self.toolbar.select_source(settings.audio.source or self._automatic_source())
         self._fill_models()
         self.toolbar.set_language(settings.stt.language)
         self.toolbar.set_translate(settings.stt.task == "translate")
@@ -306,8 +309,26 @@ class MainWindow(QMainWindow):
 
     # ---- the chosen input's level before Start ----------------------------------------------------
     def _open_probe_source(self, choice: SourceChoice) -> AudioSource:
-        """The source the meter listens to: the one Start would open (runs on the probe's thread)."""
-        return open_choice(choice, self.settings)
+        """The source the meter listens to: the one Start would open (runs on the probe's thread); for a call,
+        both of its devices mixed, so the meter moves when either side makes a sound."""
+        if choice.kind == "call":
+            choice = dataclasses.replace(choice, kind="mix")
+        source = open_choice(choice, self.settings)
+        assert not isinstance(source, CallSource)
+        return source
+
+    def _automatic_source(self) -> str:
+        """The source offered until the user picks one: a call when a microphone and system audio both exist
+        (listed once per window; a sound system that cannot be listed counts as no devices)."""
+        if self._auto_source is None:
+            from rtstt.audio.devices import default_source_kind, list_devices
+
+            try:
+                devices = list_devices([])
+            except Exception:  # a broken audio stack must not keep the window from opening
+                devices = []
+            self._auto_source = default_source_kind(devices)
+        return self._auto_source
 
     def _update_source_meter(self, *_args, again: bool = False) -> None:
         """Before Start the meter listens to the chosen input; a session (or a closed window) releases it."""

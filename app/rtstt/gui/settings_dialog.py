@@ -127,7 +127,7 @@ class SettingsDialog(QDialog):
             (
                 "Audio",
                 [
-                    Field("audio.source", "Source", "choice", labels=SOURCE_LABELS),
+                    Field("audio.source", "Source", "choice", labels={"": "Automatic", **SOURCE_LABELS}),
                     Field("audio.device", "Microphone", "editable", mics, tip="a device id from `rtstt devices`"),
                     Field("audio.loopback_device", "System-audio device", "editable", loopbacks),
                     Field("audio.realtime", "Replay files in real time", "check"),
@@ -178,6 +178,13 @@ class SettingsDialog(QDialog):
             (
                 "Speakers",
                 [
+                    Field(
+                        "speakers.my_name",
+                        "Your name in calls",
+                        "text",
+                        placeholder="You",
+                        tip="a call's microphone lines are yours: they show and export with this name",
+                    ),
                     Field("speakers.enabled", "Tell speakers apart", "check"),
                     Field("speakers.backend", "Backend", "choice", labels={"ge2e": "GE2E (offline)"}),
                     Field(

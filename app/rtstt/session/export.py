@@ -71,7 +71,7 @@ def _format(fmt: str) -> str:
 
 
 def _speaker(transcript: Transcript, segment: Segment, options: ExportOptions) -> str | None:
-    return transcript.speaker_name(segment.speaker) if options.speakers else None
+    return transcript.display_name(segment) if options.speakers else None
 
 
 def _cue_times(segment: Segment) -> tuple[float, float]:
@@ -184,6 +184,7 @@ def _json(transcript: Transcript, options: ExportOptions) -> bytes:
             "end": s.end,
             "text": s.text,
             "speaker": _speaker(transcript, s, options),
+            **({"track": s.track} if s.track else {}),  # a call's side: "mic" (the user) or "system"
             "language": s.language,  # the spoken language
             "translated": s.translated,  # the text is its English translation
             "words": [{"start": w.start, "end": w.end, "word": w.text, "probability": w.probability} for w in s.words],

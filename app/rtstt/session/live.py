@@ -191,6 +191,8 @@ class LiveSession:
         if isinstance(event, SpeakerLabels):
             if event.labels:
                 self._apply_labels(event.labels)
+            if event.renumbered:
+                self._move_names(event.renumbered)
             self._set_insights(speakers_uncertain=event.uncertain)  # journalled only when it changes
         elif isinstance(event, Keywords) and event.scope == KeywordScope.SESSION:
             self._set_insights(keywords=tuple(event.phrases))
@@ -214,6 +216,22 @@ class LiveSession:
             speakers = self.speakers()
         if changed:
             self._notify(SegmentsChanged(tuple(changed)), speakers)
+
+    def _move_names(self, renumbered: dict[str, str]) -> None:
+        """Speaker ids were renumbered (old -> new): the names the user gave move with their speakers, and an
+        id that now means another voice loses the name it had."""
+        with self._lock:
+            names = dict(self.transcript.speaker_names)
+            came_from = {new: old for old, new in renumbered.items()}
+            wanted = {i: names.get(came_from[i]) if i in came_from else None for i in {*renumbered, *came_from}}
+            try:
+                for raw, name in sorted(wanted.items()):
+                    if name != names.get(raw):
+                        self._store.rename_speaker(raw, name or "")
+            except SessionError as exc:
+                self._report(exc)
+            speakers = self.speakers()
+        self._notify(speakers)
 
     def _set_insights(self, **fields: Any) -> None:
         with self._lock:

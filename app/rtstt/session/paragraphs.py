@@ -28,7 +28,7 @@ def ends_sentence(text: str) -> bool:
 
 def continues_paragraph(prev: Segment, segment: Segment, length: int) -> bool:
     """Whether `segment` joins the paragraph that ends with `prev` and holds `length` characters."""
-    if segment.speaker != prev.speaker or segment.start - prev.end > PARAGRAPH_GAP_S:
+    if not _same_voice(prev, segment) or segment.start - prev.end > PARAGRAPH_GAP_S:
         return False
     if length < PARAGRAPH_SOFT_CHARS:
         return True
@@ -39,12 +39,17 @@ def continues_cue(group: Sequence[Segment], segment: Segment, length: int) -> bo
     """Whether `segment` joins the subtitle cue `group` (its segments so far), which has `length` chars."""
     first, prev = group[0], group[-1]
     return (
-        segment.speaker == prev.speaker
+        _same_voice(prev, segment)
         and not ends_sentence(prev.text)
         and segment.start - prev.end <= CUE_GAP_S
         and segment.end - first.start <= CUE_MAX_S
         and length + 1 + len(segment.text.strip()) <= CUE_MAX_CHARS
     )
+
+
+def _same_voice(a: Segment, b: Segment) -> bool:
+    """The same speaker on the same side of a call (the two tracks of a call never share a paragraph)."""
+    return a.speaker == b.speaker and a.track == b.track
 
 
 def paragraphs(segments: Sequence[Segment]) -> list[list[Segment]]:
@@ -72,7 +77,7 @@ def _grouped(
 
 
 def merged(group: Sequence[Segment]) -> Segment:
-    """One segment spanning `group` (its first segment's id and speaker; the words of all)."""
+    """One segment spanning `group` (its first segment's id, speaker and track; the words of all)."""
     first = group[0]
     return Segment(
         start=first.start,
@@ -81,4 +86,5 @@ def merged(group: Sequence[Segment]) -> Segment:
         words=tuple(w for s in group for w in s.words),
         speaker=first.speaker,
         id=first.id,
+        track=first.track,
     )

@@ -14,6 +14,20 @@ from typing import Any
 from rtstt.errors import SessionError
 from rtstt.events import Segment
 from rtstt.session.insights import Insights
+from rtstt.vocab import MIC_TRACK, SYSTEM_TRACK
+
+TRACK_NAMES = {MIC_TRACK: "You", SYSTEM_TRACK: "Others"}
+"""How a call's lines are shown when no speaker label or name says otherwise."""
+
+
+def line_name(segment: Segment, names: Mapping[str, str]) -> str | None:
+    """Who said a line: its speaker's name; else, in a call, its track's ("You" for the microphone, "Others"
+    for system audio; a name the user gave, keyed "mic"/"system", wins); else None. `names`: raw id -> name."""
+    if segment.speaker:
+        return names.get(segment.speaker, segment.speaker)
+    if segment.track:
+        return names.get(segment.track, TRACK_NAMES.get(segment.track, segment.track))
+    return None
 
 
 class Transcript:
@@ -26,7 +40,8 @@ class Transcript:
     def __init__(self, title: str = "", segments: Iterable[Segment] = ()) -> None:
         self.title: str = title
         self.segments: list[Segment] = []
-        # raw speaker id ("S1") -> name the user gave it ("Alice"); unnamed speakers show their raw id.
+        # raw speaker id ("S1") -> name the user gave it ("Alice"); unnamed speakers show their raw id. A call's
+        # track ("mic", "system") may have a name too: the microphone's is the user's own (a setting).
         self.speaker_names: dict[str, str] = {}
         # ids of segments whose text the user corrected: a later re-add (e.g. relabelling) keeps that text.
         self.edited: set[int] = set()
@@ -107,10 +122,14 @@ class Transcript:
                 self.speaker_names.pop(raw, None)
 
     def speaker_name(self, speaker: str | None) -> str | None:
-        """The name to show for a raw speaker id (None stays None)."""
+        """The name to show for a raw speaker id, or a call's track id ("mic", "system"); None stays None."""
         if speaker is None:
             return None
-        return self.speaker_names.get(speaker, speaker)
+        return self.speaker_names.get(speaker, TRACK_NAMES.get(speaker, speaker))
+
+    def display_name(self, segment: Segment) -> str | None:
+        """Who said a line (see `line_name`)."""
+        return line_name(segment, self.speaker_names)
 
     def talk_time(self) -> dict[str, float]:
         """Seconds each raw speaker id spoke, in order of first appearance."""

@@ -427,3 +427,11 @@ def relabel_consistently(new: list[int], shown: list[str | None], seniority: lis
             names[cluster] = speaker_name(next_index)
             used.add(names[cluster])
     return [names[c] for c in new]
+
+
+def consecutive_ids(shown: list[str]) -> dict[str, str]:
+    """Old id -> new id so that the ids in `shown` (in time order) become S1..Sk by first appearance,
+    only for ids that change. Consistent relabelling keeps the ids the user saw, so a voice split for a while
+    and merged again leaves gaps ("S1", "S4"); at the end of a session they are closed."""
+    order = list(dict.fromkeys(shown))
+    return {old: speaker_name(i) for i, old in enumerate(order) if old != speaker_name(i)}

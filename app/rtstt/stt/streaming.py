@@ -159,6 +159,15 @@ class StreamingTranscriber:
         """The current refresh interval (widened when the machine is slow)."""
         return self._step_s
 
+    @property
+    def pending_since_s(self) -> float | None:
+        """The earliest time (stream seconds) a line not yet final can start: its first undecided word, or the
+        open utterance's start; None when nothing is pending. A call's engine orders the tracks' finals by it."""
+        words = self._committed[self._emitted :] + self._tentative
+        if words:
+            return words[0].start
+        return None if self._utt_start is None else self._utt_start / SAMPLE_RATE
+
     def maybe_pass(self) -> list[Partial | Final]:
         """Run a partial pass if speech is ongoing and the step has elapsed."""
         if self._utt_start is None:

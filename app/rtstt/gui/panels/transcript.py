@@ -38,6 +38,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTextEdit
 
 from rtstt.events import Segment
 from rtstt.session.paragraphs import continues_paragraph
+from rtstt.session.transcript import line_name
 from rtstt.timefmt import clock
 
 PARTIAL = -2
@@ -173,7 +174,8 @@ class TranscriptView(QTextEdit):
         if not changed:
             return
         for k, start in enumerate(self._paras):  # only the chips change: the paragraphs stay
-            if self._at(start).speaker in changed:
+            head = self._at(start)
+            if (head.speaker or head.track) in changed:
                 self._render(k, k + 1, [start])
 
     def segment_at(self, pos) -> int | None:
@@ -247,10 +249,10 @@ class TranscriptView(QTextEdit):
         time_fmt = self._text_format(head.id, self.muted)
         time_fmt.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.8))
         cursor.insertText(clock(head.start) + "   ", time_fmt)
-        if head.speaker:
-            chip = self._text_format(head.id, QColor(self._speaker_color(head.speaker)))
+        name = line_name(head, self.speaker_names)  # a call's lines without a speaker: "You" / "Others"
+        if name is not None:
+            chip = self._text_format(head.id, QColor(self._speaker_color(head.speaker or head.track or "")))
             chip.setFontWeight(QFont.Weight.DemiBold)
-            name = self.speaker_names.get(head.speaker, head.speaker)
             cursor.insertText(f"{name}  ", chip)
         texts = [s for s in segments if s.text]
         for n, segment in enumerate(texts):  # the space after a segment is its own: a click on it edits it
@@ -394,9 +396,10 @@ class TranscriptView(QTextEdit):
         if segment is not None:
             menu.addSeparator()
             menu.addAction("Edit text…", lambda: self.editRequested.emit(segment.id))
-            if segment.speaker:
-                name = self.speaker_names.get(segment.speaker, segment.speaker)
-                menu.addAction(f"Rename speaker “{name}”…", lambda: self.renameSpeakerRequested.emit(segment.speaker))
+            who = segment.speaker or segment.track  # a call's "You" / "Others" can be renamed like a speaker
+            if who:
+                name = line_name(segment, self.speaker_names)
+                menu.addAction(f"Rename speaker “{name}”…", lambda: self.renameSpeakerRequested.emit(who))
         menu.exec(event.globalPos())
 
     def show_segment(self, segment_id: int) -> bool:
