@@ -150,6 +150,10 @@ def _check_features() -> None:
                 missing.append(name)
         detail = "available" if not missing else f"off: {', '.join(missing)} missing"
         fix = setup_hint(component)
+        route = _route_without_torch(component) if missing and label == LABELS.get(component) else ""
+        if route:  # the feature works through its torch-free route; the component adds the other one
+            _line(True, label, f"available ({route}; the {component} component adds the torch route)", "")
+            continue
         if missing and not offered:
             detail, fix = "not in this build (the CUDA build carries 8/4-bit loading)", ""
         _line(not missing, label, detail, fix, optional=True)
@@ -160,6 +164,29 @@ def _check_features() -> None:
         _line(True, "summary model", f"{location.name} ({location.source})")
     except Exception as exc:
         _line(False, "summary model", str(exc).splitlines()[0][:90], setup_hint("summary"), optional=True)
+
+
+def _route_without_torch(feature: str) -> str:
+    """How a feature works without its torch component, when it does: voice prints and key phrases through
+    their ONNX exports, the summary through llama.cpp with a GGUF model (what the installer carries)."""
+    import importlib.util
+
+    if feature == "speakers":
+        from rtstt.models.speaker_models import ge2e_onnx_path
+
+        return "ONNX GE2E" if ge2e_onnx_path() is not None else ""
+    if feature == "insights":
+        from rtstt.models.nlp_models import onnx_minilm_path
+
+        return "ONNX all-MiniLM-L6-v2" if onnx_minilm_path() is not None else ""
+    if feature == "summary" and importlib.util.find_spec("llama_cpp") is not None:
+        from rtstt.models.nlp_models import summary_gguf_file
+
+        try:
+            return "llama.cpp" if summary_gguf_file() is not None else ""
+        except Exception:  # no offline model: the summary-model line below says so
+            return ""
+    return ""
 
 
 def _offered(feature: str, dists: tuple[str, ...]) -> bool:

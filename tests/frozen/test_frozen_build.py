@@ -158,8 +158,11 @@ def test_frozen_doctor_finds_everything_the_bundle_carries(frozen: Path, tmp_pat
         [str(frozen / "rtstt-cli"), "doctor"], capture_output=True, text=True, timeout=120, env=frozen_env(tmp_path)
     )
     assert done.returncode == 0 and "not usable" not in done.stdout, done.stdout + done.stderr
-    assert "rtstt-cli components install speakers" in done.stdout  # the fix for a missing feature, not pip
+    assert "rtstt-cli components install pyannote" in done.stdout  # the fix for a missing feature, not pip
     assert "not in this build" in done.stdout  # 8/4-bit loading is the CUDA build's
+    # speakers, key phrases and the summary work on first launch through their torch-free routes
+    for route in ("ONNX GE2E", "ONNX all-MiniLM-L6-v2", "llama.cpp"):
+        assert f"available ({route}" in done.stdout, done.stdout
 
 
 def test_frozen_transcribe_uses_the_bundled_model(frozen: Path, tmp_path: Path):
@@ -174,6 +177,30 @@ def test_frozen_transcribe_uses_the_bundled_model(frozen: Path, tmp_path: Path):
     assert done.returncode == 0, done.stderr
     text = " ".join(s["text"] for s in json.loads(out.read_text())["segments"])
     assert word_error_rate(json.loads((SAMPLES / "sample.json").read_text())["text"], text) <= 0.1
+
+
+def test_frozen_app_labels_speakers_finds_key_phrases_and_summarizes_with_no_component(frozen: Path, tmp_path: Path):
+    """No torch, no download: GE2E and MiniLM through onnxruntime, llama.cpp with the bundled SmolLM2 GGUF
+    give the first launch all three downstream stages."""
+    internal = frozen / "_internal"
+    assert (internal / "models" / "onnx" / "ge2e" / "model.onnx").is_file()
+    assert list((internal / "models" / "llm" / "SmolLM2-135M-Instruct").glob("*.gguf"))
+    assert list((internal / "llama_cpp" / "lib").glob("libllama*"))
+    out = tmp_path / "sample.json"
+    cmd = [str(frozen / "rtstt-cli"), "transcribe", str(SAMPLES / "sample.flac"), "-o", str(out), "--threads", "2"]
+    done = subprocess.run(
+        [*cmd, "--speakers", "--insights", "--summary"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=frozen_env(tmp_path / "fresh"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "turned off" not in done.stderr, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["speakers"] and all(s.get("speaker") for s in result["segments"])
+    assert result["keywords"], "no key phrases"
+    assert len(result["summary"].split()) >= 5, result["summary"]
 
 
 def test_the_installer_script_compiles_against_the_build(frozen: Path, tmp_path: Path):

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rtstt.events import NoteItem
-from rtstt.nlp.notes import Line, RollingNotes, parse_tagged, split_action, support
+from rtstt.nlp.notes import Line, RollingNotes, owner_in_task, parse_tagged, split_action, support
 
 
 class ScriptedModel:
@@ -84,6 +84,26 @@ def test_an_owner_or_date_nobody_said_is_not_kept():
     assert item.lines[0] == 4
 
 
+def test_a_decision_nobody_closed_is_kept_as_a_note_not_a_decision():
+    turns = [
+        ("Tom", "Sorry I'm late, I parked by the bakery on Elm street this morning."),
+        ("Maria", "No problem. So the budget is forty-eight thousand this year."),
+        ("Priya", "Then we cap the food vendors at twenty-four."),
+        ("Maria", "Okay, so decided, twenty-four food vendors."),
+    ]
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            return "DECISION: Tom parked by the bakery on Elm street.\nDECISION: Cap the food vendors at twenty-four."
+        return "Notes."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines(turns))
+    result = notes.final()
+    assert [d.text for d in result.decisions] == ["Cap the food vendors at twenty-four."]
+    assert notes.stats["decisions_demoted"] == 1 and "bakery" in notes.summary_so_far() + result.summary
+
+
 def test_a_long_meeting_never_overflows_the_context_and_keeps_its_beginning():
     """Two hours of lines through a 1k-token model: every prompt fits (the model asserts it), the map
     calls cover every line once, and the first topic is still in the final summary."""
@@ -106,6 +126,9 @@ def test_a_long_meeting_never_overflows_the_context_and_keeps_its_beginning():
     assert notes.stats["largest_prompt_tokens"] + 200 <= model.context_tokens
     assert len(said) == 1200  # each line was read exactly once
     assert "t0" in result.summary.lower() and "t59" in result.summary.lower()
+    # the overview, then the sections it was written from, each with where it begins
+    _overview, *sections = result.summary.split("\n\n")
+    assert len(sections) == len(notes.sections) > 1 and sections[0].startswith("0:00 – ")
 
 
 def test_unusable_answers_fall_back_to_what_was_said():
@@ -143,6 +166,34 @@ def test_tags_and_actions_are_read_leniently():
         "next Tuesday",
     )
     assert split_action("The team - fix the search") == ("", "fix the search", "")
+    assert split_action("Tom will send the release notes - none") == ("", "Tom will send the release notes", "")
+    assert split_action("review the migration script - by Wednesday") == (
+        "",
+        "review the migration script",
+        "Wednesday",
+    )
+
+
+def test_an_owner_named_in_the_task_moves_to_the_owner_field():
+    assert owner_in_task("Tom will send the release notes") == ("Tom", "Send the release notes")
+    assert owner_in_task("Priya to review the migration script") == ("Priya", "Review the migration script")
+    assert owner_in_task("I'll send it by Friday") == ("I", "Send it by Friday")
+    assert owner_in_task("send the notes") == ("", "send the notes")
+    assert owner_in_task("Everyone should read the plan") == ("", "Everyone should read the plan")
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            return (
+                "ACTION: Tom will send the release notes to the support team - none\n"
+                "ACTION: Need to review the migration script - Wednesday"  # a verb, not a person
+            )
+        return "Notes."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines())
+    actions = {a.text: a for a in notes.final().actions}
+    assert actions["Send the release notes to the support team."].owner == "Tom"
+    assert actions["Need to review the migration script."].owner == ""
 
 
 def test_support_needs_the_words_said_nearby():

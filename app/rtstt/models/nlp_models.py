@@ -112,11 +112,11 @@ def summary_model_path(model: str = "", models_dir: Path | None = None) -> LlmLo
 
 def summary_gguf_file(model: str = "", models_dir: Path | None = None) -> Path | None:
     """The GGUF file behind a summary model choice, for the llama.cpp runtime: the offline default's file
-    in its package (even when a safetensors copy exists), a .gguf file, or a folder's first .gguf;
+    in the frozen build or its package (even when a safetensors copy exists), a .gguf file, or a folder's first .gguf;
     None for a transformers model folder or a Hugging Face id."""
     raw = model.strip()
     if not raw or raw == DEFAULT_LLM:
-        return _package_gguf()
+        return _bundled_gguf() or _package_gguf()
     location = summary_model_path(raw, models_dir)
     return location.path / location.gguf_file if location.gguf_file else None
 
@@ -131,13 +131,21 @@ def _default_llm(models_dir: Path) -> LlmLocation:
     cache = models_dir / DEFAULT_LLM
     if is_llm_folder(cache):
         return LlmLocation(DEFAULT_LLM, cache, "cache")
-    found = _package_gguf()
+    found = _bundled_gguf() or _package_gguf()
     if found is None:
         raise ModelNotFound(
             f"the offline summary model ({DEFAULT_LLM}) is not installed",
             f"{setup_hint('summary')}; or choose another summary model in Settings",
         )
     return LlmLocation(DEFAULT_LLM, found.parent, "package", found.name, cache)
+
+
+def _bundled_gguf() -> Path | None:
+    """The offline default's GGUF file that the frozen build carries (models/llm/<name>/), if any."""
+    from rtstt.resources import app_roots
+
+    found = [p for root in app_roots() for p in sorted((root / "models" / "llm" / DEFAULT_LLM).glob("*.gguf"))]
+    return found[0] if found else None
 
 
 def _package_gguf() -> Path | None:

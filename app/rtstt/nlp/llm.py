@@ -23,9 +23,18 @@ OFFLINE_FALLBACK_NOTE = (
 
 
 def _cuda_available() -> bool:
-    """A CUDA GPU is there (through torch, when torch is installed): GGUF models then go to transformers."""
+    """A CUDA GPU is there (through torch, when torch is installed): GGUF models then go to transformers.
+    CTranslate2 (always here, for Whisper) is asked first: on a machine without a GPU, importing torch only
+    to hear "no" cost 0.4 GB of resident memory next to the summary model (2.46 GB against 2.05 GB)."""
     if importlib.util.find_spec("torch") is None:
         return False
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() == 0:
+            return False
+    except Exception:  # an odd CTranslate2 build: torch decides
+        pass
     import torch
 
     return bool(torch.cuda.is_available())

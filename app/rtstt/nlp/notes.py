@@ -54,6 +54,16 @@ _KIND |= {"action": "action", "action item": "action", "task": "action", "todo":
 _NO_DUE = re.compile(r"^(?:none|n/?a|no(?:t|\s+date)?.*|unknown|unspecified|tbd|-+)$", re.I)
 _NO_OWNER = re.compile(r"^(?:none|n/?a|unknown|unassigned|someone|everyone|all|the team|team|we|us|they|tbd)$", re.I)
 _FIRST_PERSON = re.compile(r"^(?:i|me|myself)$", re.I)
+# A decision is kept as one only when the talk around it says something was decided. The lexical support
+# check alone let chatter through ("Dentists love festivals.", "Priya parked by the bakery."): a small model
+# tags whole minutes as DECISION, and those filled the list before the real decisions came (benchmark, 20
+# minutes: 12 of 12 decisions chatter). The words are the ones meetings close a point with; "let's" and
+# "we'll" are not among them (they open suggestions as often as they close them).
+_DECIDED = re.compile(
+    r"\b(?:decid\w*|decision|agree[ds]?|agreement|go(?:ing)?\s+with|settled?|objections?|approv\w*|vote[ds]?|"
+    r"consensus|so\s+that's|okay,?\s+so)\b",
+    re.I,
+)
 _WHEN = (
     r"(?:the\s+)?(?:end\s+of\s+)?(?:next\s+|this\s+)?"
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|today|week|month|"
@@ -62,6 +72,36 @@ _WHEN = (
 )
 # "by Friday", "before the end of the month", "next week": a due date as it was said
 _DUE_IN_TEXT = re.compile(rf"\b(?:by|before|until|due|on)\s+({_WHEN})|\b(next\s+{_WHEN})", re.I)
+
+
+# "Tom will ask the mayor's office", "Priya to call Jenna", "I'll send the letters": the owner said in the task
+_OWNER_IN_TASK = re.compile(
+    r"^(?P<who>I|[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)(?:\s+will|'ll|'m\s+going\s+to|\s+am\s+going\s+to|"
+    r"\s+is\s+going\s+to|\s+to|\s+should|"
+    r"\s+needs\s+to|\s+has\s+to|\s+agreed\s+to|\s+offered\s+to)\s+(?P<task>\w.+)$"
+)
+
+
+def owner_in_task(task: str) -> tuple[str, str]:
+    """(owner, task) when the task opens with who does it ("Tom will ask…" -> ("Tom", "Ask…")), else
+    ("", task): small models often leave the owner field empty and name the person in the task instead."""
+    m = _OWNER_IN_TASK.match(task.strip())
+    if not m or _NO_OWNER.match(m.group("who")):
+        return "", task
+    rest = m.group("task")
+    return m.group("who"), rest[0].upper() + rest[1:]
+
+
+def _is_person(who: str, lines: Sequence[Line]) -> bool:
+    """`who` names someone in these lines: a speaker, or a capitalised word said mid-sentence ("ask Jenna"),
+    not a capitalised verb that opened a task ("Need to…", "Send…")."""
+    if who == "I" or any(line.speaker == who for line in lines):
+        return True
+    pattern = re.compile(rf"[a-z,]\s+{re.escape(who)}\b")
+    return any(pattern.search(line.text) for line in lines)
+
+
+_DUE_ALONE = re.compile(rf"^(?:(?:by|before|until|due|on)\s+)?{_WHEN}$", re.I)
 
 
 def _due_in(text: str) -> str:
@@ -148,6 +188,13 @@ def support(text: str, lines: Sequence[Line], *, window: int = 1) -> tuple[int, 
     return tuple(linked)
 
 
+def _decided_near(lines: Sequence[Line], ids: tuple[int, ...]) -> bool:
+    """Whether the linked lines or their neighbours close a point ("Okay, so decided", "any objections?")."""
+    index = {line.id: i for i, line in enumerate(lines)}
+    near = {j for i in (index[x] for x in ids if x in index) for j in (i - 1, i, i + 1) if 0 <= j < len(lines)}
+    return any(_DECIDED.search(lines[j].text) for j in near)
+
+
 def _said_near(phrase: str, lines: Sequence[Line], ids: tuple[int, ...], spread: int = 2) -> bool:
     """Whether `phrase` was said within `spread` lines of the linked ones (owners and due dates)."""
     key = norm(phrase)
@@ -186,6 +233,8 @@ def split_action(body: str) -> tuple[str, str, str]:
         owner, task, due = parts[0], " - ".join(parts[1:-1]), parts[-1]
     elif len(parts) == 2 and len(parts[0].split()) <= 3:
         owner, task = parts
+    elif len(parts) == 2 and (_NO_DUE.match(parts[1]) or _DUE_ALONE.match(parts[1])):
+        task, due = parts  # "task - due" with the owner left out
     else:
         m = re.match(r"^([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s*:\s*(.+)$", body)
         owner, task = (m.group(1), m.group(2)) if m else ("", body)
@@ -233,6 +282,7 @@ class RollingNotes:
         self._pending = 0  # index into `lines` of the first line not yet mapped
         self._notes: list[_Note] = []  # mapped, not yet folded into a section
         self.sections: list[str] = []
+        self._section_starts: list[float] = []  # where in the meeting each section begins
         self.items: list[NoteItem] = []
         self.model_failed = 0  # map answers with nothing usable: the summary falls back to what was said
         self.model_used = 0
@@ -241,6 +291,7 @@ class RollingNotes:
         self.failure = ""  # the model's last error, for the panel
         self.stats: dict[str, float] = {"largest_prompt_tokens": 0, "context_tokens": llm.context_tokens}
         self.stats |= {"map_calls": 0, "reduce_calls": 0, "generated_tokens": 0, "generate_s": 0.0}
+        self.stats["decisions_demoted"] = 0
 
     # -- input --------------------------------------------------------------------------------------------
     def add(self, lines: Sequence[Line]) -> None:
@@ -345,6 +396,10 @@ class RollingNotes:
         text = body
         if kind == "action":
             owner, text, due = split_action(body)
+            if not owner:
+                who, task = owner_in_task(text)
+                if who and _is_person(who, chunk):
+                    owner, text = who, task
         linked = support(text, chunk)
         if not linked:
             self.dropped.append(f"{kind}: {body}")
@@ -357,6 +412,10 @@ class RollingNotes:
             owner = speaker if _FIRST_PERSON.match(owner) else ""
         if due and not _said_near(due, chunk, linked):
             due = ""
+        if kind == "decision" and not _decided_near(chunk, linked):
+            self.stats["decisions_demoted"] += 1  # said, perhaps, but nobody decided it: a note, not a decision
+            self._notes.append(_Note(_sentence(text), linked, chunk[0].start))
+            return 1
         item = NoteItem(kind, _sentence(text), owner, due, linked)
         if kind == "decision":
             self._notes.append(_Note(_sentence(f"Decided: {text}"), linked, chunk[0].start))
@@ -388,7 +447,12 @@ class RollingNotes:
         """Commitment sentences ("I'll send it by Friday") as actions, punctuated questions as questions."""
         for line in chunk:
             for task in find_action_items(line.text):
-                owner = line.speaker if re.match(r"^\W*i\b", task, re.I) else ""
+                owner, said = owner_in_task(task)
+                if owner and not _is_person(owner, chunk):
+                    owner = ""
+                if owner == "I":
+                    owner = line.speaker
+                task = said if owner else task
                 self._keep(NoteItem("action", _sentence(task), owner, _due_in(task), (line.id,)))
             for question in questions_in(line.text):
                 if len(question.split()) >= 4:
@@ -417,6 +481,7 @@ class RollingNotes:
             used += cost
         self._notes = self._notes[len(group) :]
         self.stats["reduce_calls"] += 1
+        self._section_starts.append(group[0].start)
         self.sections.append(
             self._fold(
                 [n.text for n in group],
@@ -451,7 +516,9 @@ class RollingNotes:
 
     def final(self) -> MeetingNotes:
         """Everything mapped and folded, then one summary of the whole meeting (folded in groups that fit
-        the context, so an hour of sections is summarized too), and the items in the order they were said."""
+        the context, so an hour of sections is summarized too), and the items in the order they were said.
+        The summary is that overview followed by the sections with their start times: five sentences cannot
+        hold an hour's names and numbers (20-minute benchmark: 4 of 9 key facts in the overview alone)."""
         budget = self._map_budget()
         while self.pending_lines:
             chunk = self._next_chunk(budget)
@@ -460,6 +527,9 @@ class RollingNotes:
         while self._notes:
             self._reduce_notes()
         summary = self._final_summary(list(self.sections))
+        if len(self.sections) > 1:  # the overview, then the sections it was written from, by time
+            timed = [f"{_clock(t)} – {text}" for t, text in zip(self._section_starts, self.sections, strict=True)]
+            summary = "\n\n".join([summary, *timed])
         items = sorted(self.items, key=lambda it: self._position(it.lines[0]) if it.lines else 0)
         return MeetingNotes(
             summary,
