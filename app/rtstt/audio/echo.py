@@ -52,6 +52,7 @@ _HOP = 256  # 16 ms
 _BANDS = 16
 _F_LO, _F_HI = 250.0, 6000.0
 _ECHO, _OTHER, _USER = 0, 1, 2  # frame decisions
+_SILENT_PEAK = 1e-4  # -80 dBFS, three 16-bit steps: digital silence and a converter's last bit, not a room
 
 
 def gcc_phat(mic: np.ndarray, ref: np.ndarray, max_lag: int, min_lag: int, sample_rate: int) -> int | None:
@@ -282,7 +283,12 @@ class EchoSuppressor:
                 del self.decisions[k]
 
     def _analyse(self, pos: int) -> None:
-        y = self._bands(self.mic.read(pos, _FRAME))
+        frame = self.mic.read(pos, _FRAME)
+        # digital silence (the zeros a wall clock fills in before a device delivers, a muted microphone) says
+        # nothing about the room: learnt from, it would pin the noise floor at zero (it rises 1 dB/s from
+        # there) and drag the coupling gain down, and the others' echo would pass as the user's words
+        silent = float(np.max(np.abs(frame))) < _SILENT_PEAK
+        y = self._bands(frame)
         self.stats["frames"] += 1
         d = self.delay if self.delay is not None else 0
         ref_at = pos - d
@@ -299,12 +305,13 @@ class EchoSuppressor:
         # noise floor: minimum of the band powers smoothed over a few frames (times 2 below for the
         # minimum's bias); follows drops at once, rises 1 dB/s, but not in bands the echo fills (a long
         # turn of the others would otherwise lift the floor into the echo)
-        self.smooth = y.copy() if not self.noise_known else 0.5 * self.smooth + 0.5 * y
-        if not self.noise_known:
-            self.noise = self.smooth.copy()
-            self.noise_known = True
-        rise = np.where(echo > self.noise, 1.0, self.noise_rise)
-        self.noise = np.where(self.smooth < self.noise, self.smooth, self.noise * rise).astype(np.float32)
+        if not silent:
+            self.smooth = y.copy() if not self.noise_known else 0.5 * self.smooth + 0.5 * y
+            if not self.noise_known:
+                self.noise = self.smooth.copy()
+                self.noise_known = True
+            rise = np.where(echo > self.noise, 1.0, self.noise_rise)
+            self.noise = np.where(self.smooth < self.noise, self.smooth, self.noise * rise).astype(np.float32)
         expected = echo + 2.0 * self.noise
         score = float(np.count_nonzero(y > self.margin * expected)) / _BANDS
         broad = float(y.sum()) > self.margin * float(expected.sum())
@@ -327,7 +334,7 @@ class EchoSuppressor:
         # noise floor on the system side do not teach it anything)
         self.ref_peak = np.maximum(x, self.ref_peak * self.peak_decay)
         active = (smeared > 1e-10) & (smeared > 1e-3 * self.ref_peak)
-        if have_ref and active.any() and not now:
+        if have_ref and active.any() and not now and not silent:
             ratio_db = 10 * np.log10(np.maximum(y - self.noise, 1e-12) / np.maximum(smeared, 1e-12))
             step = self.gain_step_db * np.sign(ratio_db - self.log_gain)
             self.log_gain = np.where(active, np.clip(self.log_gain + step, -60.0, 6.0), self.log_gain).astype(

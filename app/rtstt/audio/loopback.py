@@ -4,7 +4,9 @@
   as a loopback input). Kept thin: find the loopback twin of the output device, open a callback
   stream, copy frames into the ring.
 - Linux: the `.monitor` source of a PulseAudio or PipeWire (pipewire-pulse) sink, recorded with
-  `parec` from pulseaudio-utils, which needs no ALSA plugin configuration.
+  `parec` from pulseaudio-utils, which needs no ALSA plugin configuration. The same reader records any
+  other Pulse source as a microphone (`pulse/<source>`: a USB headset on PipeWire is one), which
+  PortAudio's ALSA devices cannot name: they only reach the sound server's default source.
 - macOS has no loopback API: users install a virtual device (BlackHole) and pick it as a microphone.
 
 Both keep the stream on the wall clock (base.RingSource with a `WallClock`): a loopback delivers
@@ -15,6 +17,7 @@ on an idle sink starts one or two seconds late), and that time becomes silence o
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -30,6 +33,13 @@ from rtstt.audio.device_info import DeviceInfo, find_device, slug
 from rtstt.errors import AudioDeviceError
 
 PULSE_RATE = 48000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_STATUS = re.compile(r"Time: [0-9.]+ sec; Latency: -?[0-9]+ usec\.")  # parec --verbose, several a second
+_MOVED = re.compile(r"Stream moved to device (\S+)")
+_INFO = re.compile(
+    r"(Opening a recording stream|Connection established|Stream successfully created|Buffer metrics"
+    r"|Using sample spec|Connected to device|Stream (moved|started|device))"
+)
 
 
 # ---- Linux: PulseAudio / PipeWire monitor sources --------------------------------------------
@@ -58,7 +68,9 @@ def default_pulse_monitor() -> str:
     raise AudioDeviceError("the sound server has no default output", "choose a source from `rtstt devices`")
 
 
-def list_pulse_monitors() -> list[DeviceInfo]:
+def list_pulse_sources() -> list[DeviceInfo]:
+    """Every source of the sound server: sink monitors (kind "loopback", the default sink's marked default)
+    and the rest (kind "input": microphones, headsets, virtual sources), all with the id `pulse/<name>`."""
     try:
         default = default_pulse_monitor()
     except AudioDeviceError:
@@ -66,38 +78,70 @@ def list_pulse_monitors() -> list[DeviceInfo]:
     out = []
     for line in _pactl("list", "short", "sources").splitlines():
         cols = line.split("\t")
-        if len(cols) < 2 or not cols[1].endswith(".monitor"):
+        if len(cols) < 2 or not cols[1]:
             continue
         name = cols[1]
+        monitor = name.endswith(".monitor")
         out.append(
             DeviceInfo(
                 id=f"pulse/{name}",
                 name=name,
-                kind="loopback",
+                kind="loopback" if monitor else "input",
                 host_api="PulseAudio",
                 channels=2,
                 default_rate=PULSE_RATE,
-                is_default=name == default,
+                is_default=monitor and name == default,
             )
         )
     return out
 
 
+def list_pulse_monitors() -> list[DeviceInfo]:
+    return [d for d in list_pulse_sources() if d.kind == "loopback"]
+
+
+def list_pulse_inputs() -> list[DeviceInfo]:
+    """The sound server's sources that are not monitors, as microphones."""
+    return [d for d in list_pulse_sources() if d.kind == "input"]
+
+
+def open_pulse_input(ident: str) -> PulseMonitorSource:
+    """A Pulse source recorded as the microphone: `pulse/<name>`, any source of the server (a monitor too).
+    Checked now, so a wrong name is an error before the model loads, not a track that fails mid-call."""
+    sources = list_pulse_sources()
+    found = next((d for d in sources if d.id == ident), None)
+    if found is None:
+        known = ", ".join(d.id for d in sources if d.kind == "input") or "none"
+        raise AudioDeviceError(f"{ident!r} is not a known device", f"choose one of: {known} (see `rtstt devices`)")
+    return PulseMonitorSource(found.name, what="microphone")
+
+
 class PulseMonitorSource(RingSource):
-    """Records a sink's monitor through `parec` (raw float32 mono) on a reader thread.
+    """Records a sink's monitor (or, with `what="microphone"`, any other Pulse source) through `parec`
+    (raw float32 mono) on a reader thread.
 
     parec gives no capture times, so each block's place on the wall clock is estimated from when it
     arrives. The reader takes everything waiting in the pipe at once: after a stall (this process or
     parec not scheduled for a while) the backlog is one block whose length says where it started,
-    not a gap followed by a burst."""
+    not a gap followed by a burst.
 
-    def __init__(self, monitor: str) -> None:
+    A device that goes away (the headset unplugged, the sink removed) does not end parec's stream: the
+    sound server moves it to its default source, so the capture would silently go on from another device
+    (in a call, the microphone track could start recording the speakers' monitor). parec runs verbose and
+    a second thread watches its stderr for "Stream moved to device": when the source it was given is no
+    longer there, the source fails with an AudioDeviceError; a move the user made (pavucontrol), with the
+    device still present, is followed."""
+
+    def __init__(self, monitor: str, what: str = "system audio") -> None:
         if shutil.which("parec") is None:
-            raise AudioDeviceError("system audio needs `parec`", "Debian/Ubuntu: sudo apt install pulseaudio-utils")
-        super().__init__(name=f"system audio ({monitor})", rate=PULSE_RATE, wall_clock=True)
+            raise AudioDeviceError(f"{what} needs `parec`", "Debian/Ubuntu: sudo apt install pulseaudio-utils")
+        super().__init__(name=f"{what} ({monitor})", rate=PULSE_RATE, wall_clock=True)
         self.monitor = monitor
+        self.what = what
         self._proc: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._log: list[str] = []  # parec's stderr, its status lines left out: the last ones say why it ended
 
     def start(self) -> None:
         cmd = [
@@ -109,11 +153,64 @@ class PulseMonitorSource(RingSource):
             "--raw",
             "--latency-msec=20",
             "--client-name=rtstt",
+            "--verbose",  # "Stream moved to device ..." on stderr: how a vanished source shows (see the class)
         ]
         self.clock_start()
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._watcher = threading.Thread(target=self._watch, name="rtstt-parec-log", daemon=True)
+        self._watcher.start()
         self._thread = threading.Thread(target=self._pump, name="rtstt-parec", daemon=True)
         self._thread.start()
+
+    def _watch(self) -> None:
+        """parec's stderr, line by line (its timing status, several a second, is dropped): a move of the
+        stream is checked; the rest is kept for the error message should parec exit."""
+        assert self._proc is not None and self._proc.stderr is not None
+        fd = self._proc.stderr.fileno()
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk.decode(errors="replace")).replace("\r", "\n").split("\n")
+            pending = pending[-4096:]
+            for line in lines:
+                self._log_line(line)
+        self._log_line(pending)
+
+    def _log_line(self, line: str) -> None:
+        line = _ANSI.sub("", line).strip()
+        line = _STATUS.sub("", line).strip()
+        if not line:
+            return
+        self._log = [*self._log[-9:], line]
+        moved = _MOVED.match(line)
+        if moved:
+            self._moved(moved.group(1))
+
+    def _moved(self, to: str) -> None:
+        """The server moved the stream to `to`: the user's choice if the source is still there, else the
+        source went away."""
+        if self._stopped.is_set() or to == self.monitor:
+            return
+        try:
+            still_there = any(d.name == self.monitor for d in list_pulse_sources())
+        except AudioDeviceError:
+            still_there = False
+        if still_there:
+            self.monitor = to
+            return
+        self.fail(
+            AudioDeviceError(
+                f"{self.monitor} went away (the sound server switched to {to})",
+                "reconnect it, or choose another device in `rtstt devices`",
+            )
+        )
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
 
     def _fd(self) -> int | None:
         if self._proc is None or self._proc.stdout is None or self._proc.stdout.closed:
@@ -156,8 +253,11 @@ class PulseMonitorSource(RingSource):
             if cut:
                 self.capture(np.frombuffer(data[:cut], dtype="<f4"))
         if not self._stopped.is_set():
-            err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
-            self.fail(AudioDeviceError(f"system audio capture stopped: {err or 'parec exited'}", "check the output"))
+            if self._watcher is not None:
+                self._watcher.join(2)  # parec's last words reach the log first
+            err = next((line for line in reversed(self._log) if not _INFO.match(line)), "")
+            hint = "check the output" if self.what == "system audio" else "is it still plugged in?"
+            self.fail(AudioDeviceError(f"{self.what} capture stopped: {err or 'parec exited'}", hint))
 
     def alive(self) -> bool:
         return self._proc is None or self._proc.poll() is None or not self.ring.closed

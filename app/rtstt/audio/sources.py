@@ -13,7 +13,7 @@ import numpy as np
 from rtstt.audio.base import AudioSource, RingSource, load_sounddevice
 from rtstt.audio.devices import resolve_device
 from rtstt.audio.dsp import StreamResampler, to_mono
-from rtstt.audio.loopback import open_loopback
+from rtstt.audio.loopback import open_loopback, open_pulse_input
 from rtstt.errors import AudioDeviceError, AudioEndedEarly, AudioFormatError, RtsttError
 from rtstt.vocab import SAMPLE_RATE
 
@@ -279,10 +279,13 @@ class MicSource(RingSource):
 
 
 def open_source(spec: str, realtime: bool = True) -> AudioSource:
-    """`mic`, `mic:ID`, `loopback`, `loopback:ID` or `file:PATH` (IDs from `rtstt devices`)."""
+    """`mic`, `mic:ID`, `loopback`, `loopback:ID` or `file:PATH` (IDs from `rtstt devices`). A microphone
+    id `pulse/<source>` is a PulseAudio/PipeWire source, recorded through parec like system audio."""
     kind, _, ident = spec.partition(":")
     if kind == "file":
         return FileSource(Path(ident), realtime=realtime)
+    if kind == "mic" and ident.startswith("pulse/"):
+        return open_pulse_input(ident)
     if kind == "mic":
         return MicSource(resolve_device(ident, "input") if ident else None)
     if kind == "loopback":
