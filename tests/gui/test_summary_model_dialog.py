@@ -129,6 +129,13 @@ def test_turning_summary_on_recommends_a_model_and_opens_the_dialog_on_it(
     assert panel.offer.isVisible() and panel.offer_button.isVisible()
     assert "offline fallback" in panel.offer.text()
     assert panel.offer_button.text() == "Get Qwen2.5-1.5B (1.1 GB)…"
+    from rtstt.nlp.llm import OFFLINE_FALLBACK_NOTE
+
+    panel.set_note(f"SmolLM2-135M-Instruct on the CPU (llama.cpp, Q4_1); {OFFLINE_FALLBACK_NOTE}")
+    assert panel.note.text() == "SmolLM2-135M-Instruct on the CPU (llama.cpp, Q4_1)"  # said once, by the offer
+    panel.set_busy()
+    panel.summarized()  # after "Summarize now" the note comes back the same
+    assert panel.note.text() == "SmolLM2-135M-Instruct on the CPU (llama.cpp, Q4_1)"
 
     opened: list[dict] = []
 
@@ -142,6 +149,7 @@ def test_turning_summary_on_recommends_a_model_and_opens_the_dialog_on_it(
     assert window.settings.summary.model == QWEN
     assert config.load().summary.model == QWEN  # saved to config.toml
     assert not panel.offer.isVisible()
+    assert OFFLINE_FALLBACK_NOTE in panel.note.text()  # no offer: the note says it
 
 
 def test_settings_turning_summary_on_shows_the_recommendation(window: MainWindow) -> None:

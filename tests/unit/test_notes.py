@@ -80,7 +80,7 @@ def test_an_owner_or_date_nobody_said_is_not_kept():
     notes = RollingNotes(ScriptedModel(answer))
     notes.add(lines())
     (item,) = notes.final().actions
-    assert (item.owner, item.due) == ("", "")
+    assert (item.owner, item.due) == ("Tom", "")  # not the invented Dave: Tom said "I'll send the release notes"
     assert item.lines[0] == 4
 
 
@@ -126,9 +126,20 @@ def test_a_long_meeting_never_overflows_the_context_and_keeps_its_beginning():
     assert notes.stats["largest_prompt_tokens"] + 200 <= model.context_tokens
     assert len(said) == 1200  # each line was read exactly once
     assert "t0" in result.summary.lower() and "t59" in result.summary.lower()
-    # the overview, then the sections it was written from, each with where it begins
-    _overview, *sections = result.summary.split("\n\n")
-    assert len(sections) == len(notes.sections) > 1 and sections[0].startswith("0:00 – ")
+
+
+def test_a_long_summary_is_an_overview_then_the_timed_sections(monkeypatch: pytest.MonkeyPatch):
+    import rtstt.nlp.notes as notes_module
+
+    monkeypatch.setattr(notes_module, "SECTION_INPUT", 20)  # a section every few notes
+    notes = RollingNotes(ScriptedModel(good_answer))
+    for k in range(4):
+        notes.add(lines(MEETING, start_id=1 + 10 * k, seconds=6.0 + k))
+        notes.update()
+    result = notes.final()
+    overview, *sections = result.summary.split("\n\n")
+    assert len(notes.sections) > 2 and len(sections) == len(notes.sections)
+    assert overview and sections[0].startswith("0:00 – ")
 
 
 def test_unusable_answers_fall_back_to_what_was_said():
@@ -194,6 +205,16 @@ def test_an_owner_named_in_the_task_moves_to_the_owner_field():
     actions = {a.text: a for a in notes.final().actions}
     assert actions["Send the release notes to the support team."].owner == "Tom"
     assert actions["Need to review the migration script."].owner == ""
+
+
+def test_a_task_someone_took_on_in_the_first_person_is_theirs():
+    def answer(prompt: str) -> str:  # the chair named as owner of what Tom said he would do
+        return "ACTION: Maria - send the release notes to the support team - Friday" if "Write notes" in prompt else ""
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines())
+    (item,) = notes.final().actions
+    assert (item.owner, item.due) == ("Tom", "Friday")
 
 
 def test_support_needs_the_words_said_nearby():

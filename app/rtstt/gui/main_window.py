@@ -47,7 +47,8 @@ from rtstt.session.live import LiveSession
 
 FIRST_RUN_HINT = (
     "Press Start to transcribe what you hear.\n\n"
-    "Choose what to listen to at the left of the toolbar: System audio, Microphone, both, or a File. "
+    "Choose what to listen to at the left of the toolbar: a Call (you and the others, kept apart), System "
+    "audio, Microphone, both mixed, or a File. "
     "Words appear here as they are spoken: grey while still tentative, then final."
 )
 RUNNING_HINT = "Words appear here as they are heard…"

@@ -44,7 +44,7 @@ SECTION_INPUT = 450  # unreduced notes that trigger a reduce into a section
 REDUCE_OUTPUT = 180
 FINAL_OUTPUT = 260
 UPDATE_BUDGET_S = 25.0  # stop mapping within an update after this; the rest waits for the next update
-MAX_ITEMS = {"decision": 12, "action": 15, "question": 10}
+MAX_ITEMS = {"decision": 20, "action": 30, "question": 15}  # an hour: 15 actions were full by minute 30
 
 _TAG = re.compile(
     r"^\W*(note|fact|topic|decision|decided|action(?:\s+item)?|task|todo|question)s?\s*[:\-–]\s*(.+)$", re.I
@@ -54,6 +54,7 @@ _KIND |= {"action": "action", "action item": "action", "task": "action", "todo":
 _NO_DUE = re.compile(r"^(?:none|n/?a|no(?:t|\s+date)?.*|unknown|unspecified|tbd|-+)$", re.I)
 _NO_OWNER = re.compile(r"^(?:none|n/?a|unknown|unassigned|someone|everyone|all|the team|team|we|us|they|tbd)$", re.I)
 _FIRST_PERSON = re.compile(r"^(?:i|me|myself)$", re.I)
+_SELF_COMMIT = re.compile(r"\bI(?:'ll|\s+will|'m\s+going\s+to|\s+am\s+going\s+to|\s+can)\b")
 # A decision is kept as one only when the talk around it says something was decided. The lexical support
 # check alone let chatter through ("Dentists love festivals.", "Priya parked by the bakery."): a small model
 # tags whole minutes as DECISION, and those filled the list before the real decisions came (benchmark, 20
@@ -186,6 +187,11 @@ def support(text: str, lines: Sequence[Line], *, window: int = 1) -> tuple[int, 
         return ()
     linked = [lines[i].id] + [lines[j].id for j in range(lo, hi) if j != i and topic & stems[j]]
     return tuple(linked)
+
+
+def _takes_on(text: str, owner: str) -> bool:
+    """The line's speaker takes the task on ("I'll…", "I can…") and does not hand it to `owner` by name."""
+    return bool(_SELF_COMMIT.search(text)) and (not owner or owner.lower() not in text.lower())
 
 
 def _decided_near(lines: Sequence[Line], ids: tuple[int, ...]) -> bool:
@@ -407,9 +413,13 @@ class RollingNotes:
         if kind == "note":
             self._notes.append(_Note(_sentence(text), linked, chunk[0].start))
             return 1
+        source = next((line for line in chunk if line.id == linked[0]), None)
         if owner and not _said_near(owner, chunk, linked):
-            speaker = next((line.speaker for line in chunk if line.id == linked[0]), "")
-            owner = speaker if _FIRST_PERSON.match(owner) else ""
+            owner = source.speaker if source is not None and _FIRST_PERSON.match(owner) else ""
+        # "I'll call Jenna this week" is its speaker's task, whoever the model named (benchmark: the chair who
+        # announced the decision got the task of the member who took it on)
+        if kind == "action" and source is not None and source.speaker and owner != source.speaker:
+            owner = source.speaker if _takes_on(source.text, owner) else owner
         if due and not _said_near(due, chunk, linked):
             due = ""
         if kind == "decision" and not _decided_near(chunk, linked):
@@ -527,7 +537,7 @@ class RollingNotes:
         while self._notes:
             self._reduce_notes()
         summary = self._final_summary(list(self.sections))
-        if len(self.sections) > 1:  # the overview, then the sections it was written from, by time
+        if len(self.sections) > 2:  # the overview, then the sections it was written from, by time
             timed = [f"{_clock(t)} – {text}" for t, text in zip(self._section_starts, self.sections, strict=True)]
             summary = "\n\n".join([summary, *timed])
         items = sorted(self.items, key=lambda it: self._position(it.lines[0]) if it.lines else 0)

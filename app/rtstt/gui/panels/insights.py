@@ -53,4 +53,5 @@ class InsightsPanel(StatePanel):
 def _chip(phrase: str, weight: float) -> str:
     """A key phrase whose size and tint grow with its weight (0..1)."""
     style = f"font-size:{90 + 40 * weight:.0f}%; background:rgba(47,111,222,{0.08 + 0.25 * weight:.2f});"
-    return f'<span style="{style}">&nbsp;{html.escape(phrase)}&nbsp;</span>'
+    words = "&nbsp;".join(html.escape(word) for word in phrase.split())  # a chip never wraps mid-phrase
+    return f'<span style="{style}">&nbsp;{words}&nbsp;</span>'

@@ -55,6 +55,16 @@ class SummaryPanel(StatePanel):
     def set_note(self, note: str) -> None:
         """Which model runs where ("SmolLM2 on the CPU", "8-bit on CUDA: ...")."""
         self.model_note = note
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """The model note, less the "offline fallback" warning while the offer below already says it (the
+        screenshot showed the same advice twice, the first copy cut off)."""
+        from rtstt.nlp.llm import OFFLINE_FALLBACK_NOTE
+
+        note = self.model_note
+        if self.offer.text():
+            note = note.replace(f"; {OFFLINE_FALLBACK_NOTE}", "").replace(OFFLINE_FALLBACK_NOTE, "")
         self.note.setText(note)
 
     def set_busy(self) -> None:
@@ -63,7 +73,7 @@ class SummaryPanel(StatePanel):
 
     def summarized(self) -> None:
         """A summary pass ended (even one that changed nothing): the note says the model again."""
-        self.note.setText(self.model_note)
+        self._show_note()
 
     def show_insights(self, insights: Insights) -> None:
         """The session's summary (rolling, or the final one) and its items; unchanged ones are skipped, so
@@ -83,7 +93,7 @@ class SummaryPanel(StatePanel):
         if self.action_items and not self.items:  # a session journalled before the structured notes
             rows = "".join(f"<li>{html.escape(item)}</li>" for item in self.action_items)
             parts.append(f"<p style='margin-top:10px'><b>Action items</b></p><ul>{rows}</ul>")
-        self.note.setText(self.model_note)
+        self._show_note()
         self.body.setHtml("".join(parts))
         self.set_state("")
 
@@ -120,3 +130,4 @@ class SummaryPanel(StatePanel):
         self.offer_button.setText(button)
         self.offer.setVisible(bool(text))
         self.offer_button.setVisible(bool(text and button))
+        self._show_note()
