@@ -12,9 +12,11 @@ with what a good summary must hold: `key_facts`, `action_items` (owner and due d
 they could..."), which a summary must not claim.
 
 The replay: for each minute m, the lines that ended by m*60 s go to `RollingNotes.add`, then one
-`update()` runs. The updates run back to back (not on the wall clock), and a simulated clock says when
-each would have finished live: an update starts when its minute of speech ends or when the previous
-update finishes, whichever is later; "on time" means it finished within 30 s of its minute. At the end
+`update()` runs, then `fold_due()` (the fold of older notes into a section, done after the update is on
+screen, as the summary stage does). The updates run back to back (not on the wall clock), and a simulated
+clock says when each would have finished live: an update starts when its minute of speech ends or when
+the previous update and its fold finish, whichever is later; "on time" means it finished within 30 s of
+its minute. At the end
 `final()` gives the meeting notes (summary, decisions, action items, open questions).
 
 Measured: model name and runtime, load time, generation tokens/s, peak RSS (this process + children,
@@ -384,9 +386,24 @@ def replay(llm: Any, fixture: dict, minutes: int | None) -> tuple[Any, list[dict
         notes.update()
         took = time.perf_counter() - t0
         clock = max(clock, minute * 60.0) + took  # live, this minute's update starts when its speech ends
-        lag = clock - minute * 60.0
-        rows.append({"minute": minute, "lines": len(batch), "s": round(took, 3), "lag_s": round(lag, 3)})
-        print(f"minute {minute:2d}: {len(batch):2d} lines, update {took:6.2f} s, lag {lag:6.2f} s", file=sys.stderr)
+        lag = clock - minute * 60.0  # ... and is on screen now; the fold after it keeps the stage busy
+        t1 = time.perf_counter()
+        folded = notes.fold_due()
+        fold = time.perf_counter() - t1
+        clock += fold
+        rows.append(
+            {
+                "minute": minute,
+                "lines": len(batch),
+                "s": round(took, 3),
+                "lag_s": round(lag, 3),
+                "fold_s": round(fold, 3),
+            }
+        )
+        extra = f", then a fold {fold:5.2f} s" if folded else ""
+        print(
+            f"minute {minute:2d}: {len(batch):2d} lines, update {took:6.2f} s, lag {lag:6.2f} s{extra}", file=sys.stderr
+        )
     t0 = time.perf_counter()
     final = notes.final()
     rows.append({"minute": "final", "lines": 0, "s": round(time.perf_counter() - t0, 3), "lag_s": None})

@@ -515,6 +515,9 @@ class SummaryStage(Stage):
         actions = tuple(item.plain() for item in items if item.kind == "action")
         if self.summary or items:
             self.publish(Summary(self.summary, final, actions, items))
+        if not final and self.notes.fold_due():  # after the minute's notes are on screen, not before
+            self.summary = self.notes.summary_so_far()
+            self.publish(Summary(self.summary, False, actions, items))
 
 
 def speakers_stage(spk, publish: Publish) -> SpeakersStage:

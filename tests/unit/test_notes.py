@@ -136,6 +136,7 @@ def test_a_long_summary_is_an_overview_then_the_timed_sections(monkeypatch: pyte
     for k in range(4):
         notes.add(lines(MEETING, start_id=1 + 10 * k, seconds=6.0 + k))
         notes.update()
+        notes.fold_due()
     result = notes.final()
     overview, *sections = result.summary.split("\n\n")
     assert len(notes.sections) > 2 and len(sections) == len(notes.sections)

@@ -506,8 +506,8 @@ class RollingNotes:
 
     # -- the rolling update and the end -------------------------------------------------------------------
     def update(self) -> str:
-        """Map what arrived since the last update (as much as fits the time budget) and fold the notes into
-        a section when they pass their budget. Returns the summary so far."""
+        """Map what arrived since the last update (as much as fits the time budget). Returns the summary so
+        far, to show at once; folding the notes into a section is `fold_due`'s, after it is shown."""
         t0 = time.perf_counter()
         budget = self._map_budget()
         while self.pending_lines:  # at least one map call, so an update always moves on
@@ -516,9 +516,16 @@ class RollingNotes:
             self._map(chunk)
             if time.perf_counter() - t0 >= self.update_budget_s:
                 break
-        if self._notes_tokens() >= SECTION_INPUT and time.perf_counter() - t0 < self.update_budget_s:
-            self._reduce_notes()
         return self.summary_so_far()
+
+    def fold_due(self) -> bool:
+        """Fold the notes into a section when they pass their budget (True when it did). Called after the
+        update is shown, while the next minute is being spoken: done inside the update, a map and a fold
+        took 30-60 s on 2 cores (benchmark), and the minute's notes waited for a paragraph about older ones."""
+        if self._notes_tokens() < SECTION_INPUT:
+            return False
+        self._reduce_notes()
+        return True
 
     def summary_so_far(self) -> str:
         newest = " ".join(n.text for n in self._notes[-4:])
