@@ -85,19 +85,12 @@ def install_from_this_environment(lock: Lock, home: Path, features: list[str]) -
     (root / "active.json").write_text(json.dumps(state))
 
 
-def test_frozen_app_runs_speakers_insights_and_summary_once_their_components_are_installed(
-    frozen: Path, tmp_path: Path
-):
-    lock = load_lock(frozen / "_internal" / LOCK_NAME)
-    install_from_this_environment(lock, tmp_path, ["speakers", "insights", "summary"])
-    out = tmp_path / "sample.json"
+def transcribe_with_all_stages(frozen: Path, out: Path, env: dict[str, str], timeout: int) -> None:
+    """The sample through the frozen CLI with speakers, key phrases and the summary: none turned off, each
+    with a result."""
     cmd = [str(frozen / "rtstt-cli"), "transcribe", str(SAMPLES / "sample.flac"), "-o", str(out), "--threads", "2"]
     done = subprocess.run(
-        [*cmd, "--speakers", "--insights", "--summary"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=frozen_env(tmp_path),
+        [*cmd, "--speakers", "--insights", "--summary"], capture_output=True, text=True, timeout=timeout, env=env
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "turned off" not in done.stderr, done.stderr[-3000:]
@@ -105,6 +98,14 @@ def test_frozen_app_runs_speakers_insights_and_summary_once_their_components_are
     assert result["speakers"] and all(s.get("speaker") for s in result["segments"])
     assert result["keywords"], "no key phrases"
     assert len(result["summary"].split()) >= 5, result["summary"]
+
+
+def test_frozen_app_runs_speakers_insights_and_summary_once_their_components_are_installed(
+    frozen: Path, tmp_path: Path
+):
+    lock = load_lock(frozen / "_internal" / LOCK_NAME)
+    install_from_this_environment(lock, tmp_path, ["speakers", "insights", "summary"])
+    transcribe_with_all_stages(frozen, tmp_path / "sample.json", frozen_env(tmp_path), timeout=600)
 
 
 def test_frozen_app_labels_speakers_with_a_pyannote_checkpoint_from_its_component(frozen: Path, tmp_path: Path):
@@ -186,21 +187,7 @@ def test_frozen_app_labels_speakers_finds_key_phrases_and_summarizes_with_no_com
     assert (internal / "models" / "onnx" / "ge2e" / "model.onnx").is_file()
     assert list((internal / "models" / "llm" / "SmolLM2-135M-Instruct").glob("*.gguf"))
     assert list((internal / "llama_cpp" / "lib").glob("libllama*"))
-    out = tmp_path / "sample.json"
-    cmd = [str(frozen / "rtstt-cli"), "transcribe", str(SAMPLES / "sample.flac"), "-o", str(out), "--threads", "2"]
-    done = subprocess.run(
-        [*cmd, "--speakers", "--insights", "--summary"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=frozen_env(tmp_path / "fresh"),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "turned off" not in done.stderr, done.stderr[-3000:]
-    result = json.loads(out.read_text())
-    assert result["speakers"] and all(s.get("speaker") for s in result["segments"])
-    assert result["keywords"], "no key phrases"
-    assert len(result["summary"].split()) >= 5, result["summary"]
+    transcribe_with_all_stages(frozen, tmp_path / "sample.json", frozen_env(tmp_path / "fresh"), timeout=300)
 
 
 def test_the_installer_script_compiles_against_the_build(frozen: Path, tmp_path: Path):

@@ -3,38 +3,18 @@ process where torch, transformers, sentence-transformers and KeyBERT cannot be i
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.frozen_child import run_as_frozen
 
 pytestmark = pytest.mark.integration
 
 BLOCKED = ("torch", "transformers", "sentence_transformers", "keybert")
 
-# A frozen build: sys._MEIPASS holds models/onnx/all-MiniLM-L6-v2, and the torch stack is not installed
-# (a None entry in sys.modules is what Python reports as "no such module", for import and find_spec alike).
-CHILD = textwrap.dedent(
-    """
-    import builtins, json, sys, time
-    BLOCKED = {blocked!r}
-    for name in BLOCKED:
-        sys.modules[name] = None
-    attempts, real_import = [], builtins.__import__
-
-    def recording_import(name, *args, **kwargs):
-        if name.split(".")[0] in BLOCKED:
-            attempts.append(name)
-        return real_import(name, *args, **kwargs)
-
-    builtins.__import__ = recording_import  # an attempt counts even when its ImportError is caught
-    sys._MEIPASS = {bundle!r}
-    sys.path.insert(0, {repo!r})
+# What the installed app does, in a child process that looks frozen (tests/frozen_child.py).
+SNIPPET = """
 
     from rtstt.events import Keywords, Segment
     from rtstt.nlp.keywords import KeywordExtractor
@@ -62,13 +42,12 @@ CHILD = textwrap.dedent(
     except ImportError:
         blocked = True
     imported = sorted(m for m, v in sys.modules.items() if v is not None and m.split(".")[0] in BLOCKED)
-    print(json.dumps({{
+    print(json.dumps({
         "backend": extractor.backend, "load_s": loaded, "phrases": phrases, "imported": imported, "tried": tried,
         "blocked": blocked, "stage_error": str(stage.error or ""),
         "stage_phrases": session[-1].phrases if session else [],
-    }}))
-    """
-)
+    }))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +73,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_key_phrases_with_no_torch(bundle: Path, isolated_home: Path):
-    code = CHILD.format(blocked=BLOCKED, bundle=str(bundle), repo=str(REPO))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_as_frozen(SNIPPET, bundle, BLOCKED)
     assert result["blocked"] and result["imported"] == [], result  # torch was never imported ...
     assert result["tried"] == [], result  # ... nor even tried
     assert result["backend"] == "onnx"

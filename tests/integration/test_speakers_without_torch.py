@@ -4,39 +4,20 @@ spectrogram in numpy, in a process where torch, resemblyzer and librosa cannot b
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, fixture_meta
+from tests.conftest import fixture_meta
+from tests.frozen_child import run_as_frozen
 
 pytestmark = pytest.mark.integration
 
 BLOCKED = ("torch", "resemblyzer", "librosa")
 
-# A frozen build: sys._MEIPASS holds models/onnx/ge2e, and torch, resemblyzer and librosa are not installed
-# (a None entry in sys.modules is what Python reports as "no such module", for import and find_spec alike).
-CHILD = textwrap.dedent(
-    """
-    import builtins, json, sys, time
-    BLOCKED = {blocked!r}
-    for name in BLOCKED:
-        sys.modules[name] = None
-    attempts, real_import = [], builtins.__import__
-
-    def recording_import(name, *args, **kwargs):
-        if name.split(".")[0] in BLOCKED:
-            attempts.append(name)
-        return real_import(name, *args, **kwargs)
-
-    builtins.__import__ = recording_import  # an attempt counts even when its ImportError is caught
-    sys._MEIPASS = {bundle!r}
-    sys.path.insert(0, {repo!r})
+# What the installed app does, in a child process that looks frozen (tests/frozen_child.py).
+SNIPPET = """
 
     import soundfile as sf
     from rtstt.events import Segment, SpeakerLabels
@@ -57,19 +38,18 @@ CHILD = textwrap.dedent(
     for i, (t, cut) in enumerate(zip(turns, cuts), 1):
         stage.submit(Segment(t["start"], t["end"], t["text"], id=i), cut)
     stage.finish()
-    labels = {{}}
+    labels = {}
     for event in events:
         if isinstance(event, SpeakerLabels):
             labels.update(event.labels)
 
     tried = list(attempts)
     imported = sorted(m for m, v in sys.modules.items() if v is not None and m.split(".")[0] in BLOCKED)
-    print(json.dumps({{
+    print(json.dumps({
         "runtime": getattr(stage.encoder, "runtime", ""), "load_s": loaded, "error": str(stage.error or ""),
-        "prints": prints, "labels": {{str(k): v for k, v in labels.items()}}, "imported": imported, "tried": tried,
-    }}))
-    """
-)
+        "prints": prints, "labels": {str(k): v for k, v in labels.items()}, "imported": imported, "tried": tried,
+    }))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +73,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_speaker_labels_with_no_torch(bundle: Path, isolated_home: Path):
-    code = CHILD.format(blocked=BLOCKED, bundle=str(bundle), repo=str(REPO))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_as_frozen(SNIPPET, bundle, BLOCKED)
     assert result["imported"] == [] and result["tried"] == [], result  # never imported, nor even tried
     assert result["error"] == "" and result["runtime"] == "onnx", result
 

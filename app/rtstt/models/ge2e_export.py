@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import logging
-import shutil
 import sys
-import tempfile
-import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from rtstt.errors import RtsttError
+from rtstt.models.onnx_export import _without_onnx_package_check, write_export_folder
 from rtstt.models.speaker_models import GE2E_MODEL_FILE
 
 log = logging.getLogger(__name__)
@@ -38,27 +36,12 @@ MEL_CHANNELS = 40
 def export_ge2e(dest_folder: Path) -> Path:
     """Write `dest_folder` (model.onnx, export.json) from resemblyzer's pretrained weights; returns it. The
     folder appears whole or not at all (written beside the destination, then renamed), as export_minilm's."""
-    dest_folder = Path(dest_folder)
-    dest_folder.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix=f".{dest_folder.name}-", dir=dest_folder.parent))
-    work.chmod(0o755)
-    try:
+
+    def fill(work: Path) -> dict[str, Any]:
         source = _export_encoder(work / GE2E_MODEL_FILE)
-        info = {"source": source, "opset": OPSET, "input": [INPUT, ["batch", PARTIAL_FRAMES, MEL_CHANNELS]]}
-        info["exported_s"] = round(time.perf_counter() - started, 1)
-        (work / "export.json").write_text(json.dumps(info, indent=1))
-        if dest_folder.exists():
-            shutil.rmtree(dest_folder)
-        try:
-            work.rename(dest_folder)
-        except OSError:
-            if not (dest_folder / GE2E_MODEL_FILE).is_file():  # not a concurrent export that finished first
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    log.info("exported GE2E to ONNX in %.1f s: %s", time.perf_counter() - started, dest_folder)
-    return dest_folder
+        return {"source": source, "opset": OPSET, "input": [INPUT, ["batch", PARTIAL_FRAMES, MEL_CHANNELS]]}
+
+    return write_export_folder(dest_folder, GE2E_MODEL_FILE, fill, "GE2E")
 
 
 def _export_encoder(onnx_file: Path) -> str:
@@ -71,8 +54,6 @@ def _export_encoder(onnx_file: Path) -> str:
             from resemblyzer import VoiceEncoder
     except ImportError as exc:
         raise RtsttError(f"exporting the speaker model needs torch and resemblyzer ({exc.name} is missing)") from exc
-    from rtstt.models.onnx_export import _without_onnx_package_check
-
     model = VoiceEncoder("cpu", verbose=False).eval()
     example = torch.rand(2, PARTIAL_FRAMES, MEL_CHANNELS)
     with (

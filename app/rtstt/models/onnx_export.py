@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rtstt.errors import RtsttError
 
@@ -42,29 +44,42 @@ def export_minilm(src_folder: Path, dest_folder: Path) -> Path:
     src_folder, dest_folder = Path(src_folder), Path(dest_folder)
     if not (src_folder / TOKENIZER_FILE).is_file() or not (src_folder / "config.json").is_file():
         raise RtsttError(f"'{src_folder}' is not a sentence-transformers model folder", "choose the model's folder")
-    dest_folder.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix=f".{dest_folder.name}-", dir=dest_folder.parent))
-    work.chmod(0o755)
-    try:
+
+    def fill(work: Path) -> dict[str, Any]:
         _export_transformer(src_folder, work / MODEL_FILE)
         store_weights_in_half(work / MODEL_FILE)
         for name in _COPIED:
             if (src_folder / name).is_file():
                 (work / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src_folder / name, work / name)
-        info = {"source": str(src_folder), "opset": OPSET, "exported_s": round(time.perf_counter() - started, 1)}
+        return {"source": str(src_folder), "opset": OPSET}
+
+    return write_export_folder(dest_folder, MODEL_FILE, fill, MODEL_NAME)
+
+
+def write_export_folder(dest_folder: Path, model_file: str, fill: Callable[[Path], dict[str, Any]], what: str) -> Path:
+    """Write an exported model's folder whole or not at all: `fill` writes into a folder beside `dest_folder`
+    and returns the facts for export.json, then the folder is renamed into place, so an interrupted export
+    (or two at once) never leaves a half-written model. Returns `dest_folder`."""
+    dest_folder = Path(dest_folder)
+    dest_folder.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix=f".{dest_folder.name}-", dir=dest_folder.parent))
+    work.chmod(0o755)
+    try:
+        info = fill(work)
+        info["exported_s"] = round(time.perf_counter() - started, 1)
         (work / "export.json").write_text(json.dumps(info, indent=1))
         if dest_folder.exists():
             shutil.rmtree(dest_folder)
         try:
             work.rename(dest_folder)
         except OSError:
-            if not (dest_folder / MODEL_FILE).is_file():  # not a concurrent export that finished first
+            if not (dest_folder / model_file).is_file():  # not a concurrent export that finished first
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log.info("exported %s to ONNX in %.1f s: %s", MODEL_NAME, time.perf_counter() - started, dest_folder)
+    log.info("exported %s to ONNX in %.1f s: %s", what, time.perf_counter() - started, dest_folder)
     return dest_folder
 
 

@@ -194,11 +194,16 @@ def _takes_on(text: str, owner: str) -> bool:
     return bool(_SELF_COMMIT.search(text)) and (not owner or owner.lower() not in text.lower())
 
 
+def _near(lines: Sequence[Line], ids: tuple[int, ...], spread: int) -> list[Line]:
+    """The linked lines and those within `spread` lines of them, in order."""
+    index = {line.id: i for i, line in enumerate(lines)}
+    picked = {j for i in (index[x] for x in ids if x in index) for j in range(i - spread, i + spread + 1)}
+    return [lines[j] for j in sorted(picked) if 0 <= j < len(lines)]
+
+
 def _decided_near(lines: Sequence[Line], ids: tuple[int, ...]) -> bool:
     """Whether the linked lines or their neighbours close a point ("Okay, so decided", "any objections?")."""
-    index = {line.id: i for i, line in enumerate(lines)}
-    near = {j for i in (index[x] for x in ids if x in index) for j in (i - 1, i, i + 1) if 0 <= j < len(lines)}
-    return any(_DECIDED.search(lines[j].text) for j in near)
+    return any(_DECIDED.search(line.text) for line in _near(lines, ids, 1))
 
 
 def _said_near(phrase: str, lines: Sequence[Line], ids: tuple[int, ...], spread: int = 2) -> bool:
@@ -206,9 +211,7 @@ def _said_near(phrase: str, lines: Sequence[Line], ids: tuple[int, ...], spread:
     key = norm(phrase)
     if not key:
         return False
-    index = {line.id: i for i, line in enumerate(lines)}
-    picked = {j for i in (index[x] for x in ids if x in index) for j in range(i - spread, i + spread + 1)}
-    near = " ".join(norm(lines[j].spoken()) for j in sorted(picked) if 0 <= j < len(lines))
+    near = " ".join(norm(line.spoken()) for line in _near(lines, ids, spread))
     return f" {key} " in f" {near} "
 
 
