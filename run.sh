@@ -58,6 +58,7 @@ setup() {
     local want
     want="$(cat pyproject.toml run.sh | sha256sum | cut -c1-16)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        export_speaker_turns
         return 0
     fi
     say "installing Python packages (first run takes a few minutes)"
@@ -86,7 +87,17 @@ setup() {
         "$VENV/bin/python" -m rtstt.models.ge2e_export "$ROOT/models/onnx/ge2e" >/dev/null ||
             say "could not export the speaker model to ONNX (speaker labels use resemblyzer instead)"
     fi
+    export_speaker_turns
     echo "$want" >"$stamp"
+}
+
+export_speaker_turns() {
+    # Where the voice changes without a pause: pyannote's segmentation network (MIT), carried by the whisperx
+    # wheel on PyPI (16.5 MB download, nothing installed), exported to ONNX once (6 s), kept in models/.
+    if [ ! -f "$ROOT/models/onnx/segmentation/model.onnx" ]; then
+        "$VENV/bin/python" -m rtstt.models.segmentation_export "$ROOT/models/onnx/segmentation" >/dev/null ||
+            say "could not export the speaker segmentation model (speaker units will end at pauses only)"
+    fi
 }
 
 case "$MODE" in

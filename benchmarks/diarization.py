@@ -289,9 +289,12 @@ def reference_segments(path: Path, reference: list[tuple[float, float, str]], se
     return {**run, "wall_s": 0.0, "speaker_update_s": 0.0, "embed_s": embed_s}
 
 
-def transcribe(path: Path, settings: Settings, backend: Any, realtime: bool = False) -> dict[str, Any]:
+def transcribe(
+    path: Path, settings: Settings, backend: Any, realtime: bool = False, turns: bool = True
+) -> dict[str, Any]:
     """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage.
-    `realtime`: replay the file at the speed of speech, as the window hears a meeting (short final lines)."""
+    `realtime`: replay the file at the speed of speech, as the window hears a meeting (short final lines).
+    `turns=False`: units end at pauses only (no speaker-change network), to measure what it adds."""
     engine = Engine(settings, FileSource(path, realtime=realtime), backend)
     segments: dict[int, Segment] = {}
     labels: dict[int, str | None] = {}
@@ -306,6 +309,8 @@ def transcribe(path: Path, settings: Settings, backend: Any, realtime: bool = Fa
 
     engine.subscribe(collect)
     stage = next(s for s in engine.stages if s.name == "speakers")
+    if not turns:
+        stage._load_turns = lambda: None  # type: ignore[method-assign]
     spent = {"update_s": 0.0}
     update = stage.update
 
@@ -342,6 +347,8 @@ def transcribe(path: Path, settings: Settings, backend: Any, realtime: bool = Fa
         "wall_s": wall_s,
         "speaker_update_s": spent["update_s"],
         "embed_s": time.perf_counter() - t1,
+        "turn_checks": stage.turn_checks,
+        "turn_changes": stage.turn_changes,
     }
 
 
@@ -511,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
         default="transcript",
         help="segments from the transcript (end to end), or the reference turns (the labelling alone)",
     )
+    p.add_argument(
+        "--no-turns", action="store_true", help="units end at pauses only (without the speaker-change network)"
+    )
     p.add_argument("--model", default="tiny.en")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "diarization.json")
@@ -554,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             if backend:
-                run = transcribe(path, here, backend, realtime=args.realtime)
+                run = transcribe(path, here, backend, realtime=args.realtime, turns=not args.no_turns)
             else:
                 run = reference_segments(path, reference, here)
             save_prints(prints, run)
@@ -571,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
             "speaker_stage_rtf": run["speaker_update_s"] / max(run["audio_s"], 1e-9),
             "embed_rtf_alone": run["embed_s"] / max(run["audio_s"], 1e-9),
             "engine_rtf": run["wall_s"] / max(run["audio_s"], 1e-9),
+            "turn_checks": run.get("turn_checks", 0),
+            "turn_changes": run.get("turn_changes", 0),
         }
         if sweep:
             row["sweep"] = {}

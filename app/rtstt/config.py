@@ -42,7 +42,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "stt.device": COMPUTE_DEVICES,
     "stt.compute_type": ("auto", *COMPUTE_TYPES),
     "stt.task": ("transcribe", "translate"),
-    "speakers.backend": ("ge2e", "pyannote"),
+    "speakers.backend": ("auto", "ge2e", "wespeaker", "pyannote"),
     "summary.quantization": ("auto", "8bit", "4bit", "none"),
     "appearance.theme": ("system", "light", "dark"),
 }
@@ -140,14 +140,21 @@ class SttSettings:
         check_language(self.language)
 
 
+DEFAULT_SPEAKER_THRESHOLD = 0.65  # GE2E's; the speaker stage reads "left at the default" as "the encoder's own"
+
+
 @dataclass
 class SpeakerSettings:
     enabled: bool = False
-    backend: str = "ge2e"  # ge2e (offline, resemblyzer) | pyannote (local checkpoint or a download with a token)
+    # auto: WeSpeaker when a model is installed (or `model` names one), else GE2E | ge2e (offline) | wespeaker
+    # (must load `model` or the installed one) | pyannote (local checkpoint or a download with a token)
+    backend: str = "auto"
+    model: str = ""  # a WeSpeaker-format .onnx file or an installed speaker model's name; "" = wespeaker-resnet34
     # Speakers whose voice-print centroids are less similar than this (cosine) are surely different voices: a
     # lower bound on the number found, not the similarity that joins a line to a speaker (the number comes
-    # from the session's own spectral clustering; rtstt.speakers.clustering, benchmarks/diarization.py).
-    threshold: float = 0.65
+    # from the session's own spectral clustering; rtstt.speakers.clustering, benchmarks/diarization.py). Left at
+    # this default, the stage takes the encoder's own value (`separation_threshold`: GE2E 0.65, WeSpeaker 0.3).
+    threshold: float = DEFAULT_SPEAKER_THRESHOLD
     max_speakers: int = 0  # 0 = no limit
     count: int = 0  # the number of speakers when the user knows it (--speakers N); 0 = find it from the voices
     pyannote_model: str = ""  # folder or config.yaml of a pyannote checkpoint
@@ -156,6 +163,7 @@ class SpeakerSettings:
     def validate(self) -> None:
         self.my_name = self.my_name.strip() or "You"
         _choice("speakers.backend", self.backend)
+        self.model = self.model.strip()
         _range("speakers.threshold", self.threshold)
         _range("speakers.max_speakers", self.max_speakers)
         _range("speakers.count", self.count)

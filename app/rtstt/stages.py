@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rtstt.config import DEFAULT_SPEAKER_THRESHOLD
 from rtstt.errors import RtsttError
 from rtstt.events import Event, Keywords, KeywordScope, Questions, Segment, SpeakerLabels, StageState, StageStatus
 from rtstt.model_cache import cached_model
@@ -165,9 +166,9 @@ class InsightsStage(Stage):
 
 
 class SpeakersStage(Stage):
-    """Who spoke: GE2E voice prints of speaker units, the whole session re-clustered whenever new prints
-    arrive (the number of speakers estimated from the session, or `count` when the user knows it),
-    relabelled consistently with what the user already saw (rtstt.speakers.clustering).
+    """Who spoke: voice prints (WeSpeaker when installed, else GE2E; see `load`) of speaker units, the whole
+    session re-clustered whenever new prints arrive (the number of speakers estimated from the session, or
+    `count` when the user knows it), relabelled consistently with what the user already saw (rtstt.speakers.clustering).
 
     A unit is a run of final segments that continue each other without a pause (each starts under
     UNIT_GAP_S after the one before ends), at most UNIT_MAX_S long: live, the transcript finalizes clauses
@@ -185,18 +186,26 @@ class SpeakersStage(Stage):
     def __init__(
         self,
         publish: Publish,
-        threshold: float = 0.65,
+        threshold: float = DEFAULT_SPEAKER_THRESHOLD,
         max_speakers: int = 0,
-        backend: str = "ge2e",
+        backend: str = "auto",
         pyannote_model: str = "",
         count: int = 0,
+        model: str = "",
     ) -> None:
-        super().__init__(publish, interval_s=0.5)
+        """`threshold` left at the settings' default means the encoder's own `separation_threshold` (the scales
+        of GE2E and WeSpeaker similarities differ); `model` is `speakers.model` (a WeSpeaker .onnx file or an
+        installed speaker model's name; "" = the installed recommended one)."""
+        super().__init__(self._publish_with_detail, interval_s=0.5)
         from rtstt.speakers.clustering import SessionClustering
 
+        self._outer = publish
         self.backend = backend
         self.pyannote_model = pyannote_model
+        self.model = model
         self.threshold = threshold
+        self._threshold_given = threshold != DEFAULT_SPEAKER_THRESHOLD
+        self.voice_prints = ""  # what the window says about the encoder in use ("voice prints: GE2E ...")
         self.max_speakers = max_speakers
         self.count = count  # known number of speakers; 0 = estimate it
         self.session = SessionClustering(threshold, max_speakers, count)
@@ -212,6 +221,9 @@ class SpeakersStage(Stage):
         self._open_audio: list[np.ndarray] = []
         self._open_print: tuple[int, int, np.ndarray] | None = None  # the open unit's (segments, samples, print)
         self._provisional: set[int] = set()  # open-unit segments labelled by the nearest speaker
+        self.turns = None  # the segmentation network that hears a change of voice without a pause (or None)
+        self.turn_checks = 0  # unit boundaries it was asked about, and the changes it heard
+        self.turn_changes = 0
 
     def submit(self, segment: Segment, audio: np.ndarray | None = None) -> None:
         """A call's microphone lines are the user's own: only the others (the system track) are told apart."""
@@ -220,6 +232,7 @@ class SpeakersStage(Stage):
         super().submit(segment, audio)
 
     def load(self) -> None:
+        self._load_turns()
         if self.backend == "pyannote":
             from rtstt.speakers.pyannote_backend import open_encoder
 
@@ -234,11 +247,77 @@ class SpeakersStage(Stage):
             self.encoder = cached_model(
                 ("pyannote", self.pyannote_model), lambda: open_encoder(self.pyannote_model, status)
             )
+            self.voice_prints = "voice prints: pyannote"
             return
-        from rtstt.speakers.ge2e import open_ge2e_encoder
+        fallback = ""  # why "auto" did not get WeSpeaker
+        if self.backend in ("auto", "wespeaker"):
+            self.encoder, fallback = self._open_wespeaker()
+        if self.encoder is None:
+            from rtstt.speakers.ge2e import open_ge2e_encoder
 
-        self.encoder = cached_model(("ge2e",), open_ge2e_encoder)  # ONNX when exported, else resemblyzer
-        log.info("speakers: GE2E voice prints on %s", self.encoder.runtime)
+            self.encoder = cached_model(("ge2e",), open_ge2e_encoder)  # ONNX when exported, else resemblyzer
+            log.info("speakers: GE2E voice prints on %s", self.encoder.runtime)
+            self.voice_prints = "voice prints: GE2E" + (f" (offline fallback; {fallback})" if fallback else "")
+        self._use_encoder_threshold()
+
+    def _open_wespeaker(self) -> tuple[object | None, str]:
+        """(the WeSpeaker encoder, "") when `model` or the installed one loads. A `speakers.model` that names
+        nothing stops the stage with that message (a typo must not hide behind GE2E). With "auto", none installed
+        or one that does not load gives (None, why) and the labels go on with GE2E; "wespeaker" stops instead."""
+        from rtstt.errors import ModelNotFound
+        from rtstt.models.registry import RECOMMENDED_SPEAKER, find_speaker_spec
+        from rtstt.models.speaker_models import wespeaker_model_file
+        from rtstt.speakers.wespeaker_onnx import WespeakerOnnxEncoder
+
+        path = wespeaker_model_file(self.model)  # raises ModelNotFound for a path or name that is not there
+        if path is None:
+            if self.backend == "wespeaker":
+                raise ModelNotFound(
+                    "speakers.backend is wespeaker but no WeSpeaker model is installed",
+                    f"download it in Models › Speakers (`rtstt models fetch {RECOMMENDED_SPEAKER}`), or set "
+                    "speakers.model to a WeSpeaker .onnx file",
+                )
+            return None, "download WeSpeaker in Models for real meetings"
+        try:
+            encoder = cached_model(("wespeaker", str(path)), lambda: WespeakerOnnxEncoder(path))
+        except Exception as exc:
+            if self.backend == "wespeaker":
+                raise
+            reason = exc.message if isinstance(exc, RtsttError) else f"{type(exc).__name__}: {exc}"
+            log.warning("speakers: the WeSpeaker model cannot be used, GE2E labels instead (%s)", reason)
+            return None, f"the WeSpeaker model could not be loaded: {reason}"
+        spec = find_speaker_spec(path.parent.name)
+        title = spec.title if spec is not None and path.name in spec.files else f"WeSpeaker ({path.name})"
+        log.info("speakers: %s voice prints from %s", title, path)
+        self.voice_prints = f"voice prints: {title}"
+        return encoder, ""
+
+    def _use_encoder_threshold(self) -> None:
+        """A threshold left at its default becomes the encoder's own (its similarities' scale); the session's
+        clustering is rebuilt with it (load runs before any print is added)."""
+        from rtstt.speakers.clustering import SessionClustering
+
+        own = getattr(self.encoder, "separation_threshold", None)
+        if own is None or self._threshold_given or float(own) == self.threshold:
+            return
+        self.threshold = float(own)
+        self.session = SessionClustering(self.threshold, self.max_speakers, self.count)
+
+    def _publish_with_detail(self, event: Event) -> None:
+        # The base class announces "ready" without detail; the window says which voice prints are in use.
+        if isinstance(event, StageStatus) and event.stage == self.name and event.state == StageState.READY:
+            event = StageStatus(self.name, StageState.READY, self.voice_prints)
+        self._outer(event)
+
+    def _load_turns(self) -> None:
+        """The speaker-change network, when exported; without it units only end at pauses (as before)."""
+        from rtstt.speakers.turns import open_speaker_turns
+
+        try:
+            self.turns = cached_model(("turns",), open_speaker_turns)
+        except Exception as exc:  # a damaged export must not cost the labels themselves
+            log.warning("speakers: no speaker-change detection (%s)", exc)
+            self.turns = None
 
     def update(self, segments: list[Segment], final: bool) -> None:
         assert self.encoder is not None
@@ -248,7 +327,7 @@ class SpeakersStage(Stage):
                 continue
             with self._lock:
                 audio = self.audio.pop(seg.id, None)
-            if self._open and not self._continues(seg):
+            if self._open and (not self._continues(seg) or self._voice_changes(audio)):
                 added |= self._close()
             self._open.append(seg)
             self._open_audio.append(np.zeros(0, np.float32) if audio is None else audio)
@@ -272,6 +351,17 @@ class SpeakersStage(Stage):
         """`seg` belongs to the open unit: it starts without a pause and keeps the unit within UNIT_MAX_S."""
         last, first = self._open[-1], self._open[0]
         return seg.start - last.end < UNIT_GAP_S and seg.end - first.start <= UNIT_MAX_S
+
+    def _voice_changes(self, audio: np.ndarray | None) -> bool:
+        """The segment that follows the open unit without a pause is another voice (the segmentation network
+        compares a few seconds on each side): the unit closes there, so one print never mixes two people."""
+        if self.turns is None or audio is None or not self._open_audio:
+            return False
+        check = self.turns.check(np.concatenate(self._open_audio), audio)
+        self.turn_checks += 1
+        changed = check is not None and check.changed
+        self.turn_changes += changed
+        return changed
 
     def _open_print_now(self, provisional: bool = False) -> np.ndarray | None:
         """The open unit's print over its audio so far (None: too little speech). Embedded once per size; a
@@ -522,7 +612,9 @@ class SummaryStage(Stage):
 
 def speakers_stage(spk, publish: Publish) -> SpeakersStage:
     """The speaker stage for the `speakers` settings section."""
-    return SpeakersStage(publish, spk.threshold, spk.max_speakers, spk.backend, spk.pyannote_model, spk.count)
+    return SpeakersStage(
+        publish, spk.threshold, spk.max_speakers, spk.backend, spk.pyannote_model, spk.count, spk.model
+    )
 
 
 def build_stages(settings, publish: Publish) -> list[Stage]:

@@ -163,3 +163,33 @@ def test_import_errors_go_to_the_status_label(
     monkeypatch.setattr(dialog, "_ask_folder", lambda: None)
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     assert not dialog.busy
+
+
+def test_speakers_tab_lists_downloads_and_imports_wespeaker(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rtstt.gui.model_dialog import SPEAKER_COLUMNS
+    from rtstt.models.registry import RECOMMENDED_SPEAKER, WESPEAKER_FILE
+    from tests.unit.test_speaker_models import REPO as WESPEAKER_REPO
+    from tests.unit.test_speaker_models import fake_onnx
+
+    root = tmp_path / "mirror"
+    fake_onnx(root / WESPEAKER_REPO / WESPEAKER_FILE)
+    dialog = make_dialog(qtbot, tmp_path, LocalFolderHub(root, chunk_size=65536))
+    dialog.select(RECOMMENDED_SPEAKER)
+    assert dialog.on_speaker_tab
+    row = dialog.speaker_row_of(RECOMMENDED_SPEAKER)
+    cell = {c: dialog.speaker_table.item(row, i).text() for i, c in enumerate(SPEAKER_COLUMNS)}
+    assert (cell["Size (MB)"], cell["Status"], cell["Licence"]) == ("26", "Available", "CC-BY-4.0")
+    assert dialog.import_button.text() == "Import .onnx file…"
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=10_000) as blocker:
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [RECOMMENDED_SPEAKER] and "MB" in dialog.progress.format()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert dialog.speaker_table.item(row, STATUS_COL).text() == "Installed (app)"
+    assert (tmp_path / "models" / "speaker" / RECOMMENDED_SPEAKER / WESPEAKER_FILE).is_file()
+
+    monkeypatch.setattr(dialog, "_ask_onnx_file", lambda: fake_onnx(tmp_path / "ecapa.onnx"))
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=10_000) as blocker:
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["ecapa"] and dialog.speaker_row_of("ecapa") >= 0

@@ -138,13 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list, fetch, verify or import models")
     msub = p.add_subparsers(dest="models_command")
     msub.add_parser("list", help="installed and available models (default)")
-    f = msub.add_parser("fetch", help="download a Whisper or summary model (needs internet)")
+    f = msub.add_parser("fetch", help="download a Whisper, summary or speaker model (needs internet)")
     f.add_argument("name")
     v = msub.add_parser("verify", help="check a model's files")
     v.add_argument("name")
-    i = msub.add_parser("import", help="copy a local faster-whisper model folder into the app")
-    i.add_argument("folder", type=Path)
-    i.add_argument("name")
+    i = msub.add_parser(
+        "import", help="copy a local faster-whisper model folder, or a WeSpeaker .onnx file, into the app"
+    )
+    i.add_argument("folder", type=Path, help="a faster-whisper model folder, or a WeSpeaker speaker model .onnx")
+    i.add_argument("name", nargs="?", default="", help="the name to use (optional for a .onnx file)")
 
     p = sub.add_parser("sessions", help="list saved sessions, recover interrupted ones, export one")
     ssub = p.add_subparsers(dest="sessions_command")

@@ -43,6 +43,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             if spec.name not in names:
                 print(f"  {spec.name:18s} {spec.size_mb:7d} MB  {spec.repo_id}")
         _list_summary_models(manager)
+        _list_speaker_models(manager)
         return 0
     if cmd == "fetch":
         return _fetch_with_progress(manager, args.name)
@@ -53,8 +54,15 @@ def cmd_models(args: argparse.Namespace) -> int:
         print("ok" if not problems else f"{len(problems)} problem(s)")
         return 0 if not problems else 1
     if cmd == "import":
-        path = manager.import_folder(args.folder, args.name)
-        print(f"imported {args.name} into {path}")
+        name = args.name or ""
+        if args.folder.suffix.lower() == ".onnx" and not args.folder.is_dir():  # a WeSpeaker voice print model
+            path = manager.import_speaker(args.folder, name)
+            print(f"imported speaker model {path.parent.name} into {path}")
+            return 0
+        if not name:
+            raise RtsttError("give the imported model a name", "rtstt models import FOLDER NAME, e.g. small-de")
+        path = manager.import_folder(args.folder, name)
+        print(f"imported {name} into {path}")
         return 0
     return 2
 
@@ -74,6 +82,19 @@ def _list_summary_models(manager: Any) -> None:
         if spec.name not in names:
             star = "  (recommended)" if spec.name == RECOMMENDED_SUMMARY else ""
             print(f"  {spec.name:22s} {spec.size_mb:7d} MB  {spec.licence:28s} {spec.repo_id}{star}")
+
+
+def _list_speaker_models(manager: Any) -> None:
+    """The speaker (voice print) models: installed ones, then those `rtstt models fetch` can download."""
+    installed = manager.installed_speaker()
+    names = {m.name for m in installed}
+    print("speaker models installed (used for speaker labels; GE2E is the offline fallback):")
+    for m in installed:
+        print(f"  {m.name:22s} {m.size_mb:7.0f} MB  {m.source:16s} {m.path}")
+    print("speaker models to fetch (needs internet; `rtstt models fetch NAME`, or import a .onnx file):")
+    for spec in manager.available_speaker():
+        if spec.name not in names:
+            print(f"  {spec.name:22s} {spec.size_mb:7d} MB  {spec.licence:28s} {spec.repo_id}")
 
 
 def _fetch_with_progress(manager: Any, name: str) -> int:

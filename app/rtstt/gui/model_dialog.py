@@ -1,6 +1,7 @@
 """A dialog to see which speech models are on this machine, download one, import a folder, or check one;
 and, on its Summary tab, the summary models (GGUF files for llama.cpp) with their licence, one of which
-"Use for the summary" makes the summary's model (Settings `summary.model`).
+"Use for the summary" makes the summary's model (Settings `summary.model`); on its Speakers tab, the voice
+print models (WeSpeaker ONNX), which the speaker labels use as soon as one is installed (GE2E otherwise).
 
 Downloads and imports run on a worker thread (a model is hundreds of MB to a few GB), so the window keeps
 painting and the Cancel button works. All model logic stays in `rtstt.models`: the manager downloads into a
@@ -47,6 +48,7 @@ from rtstt.models.nlp_models import DEFAULT_LLM
 
 COLUMNS = ("Name", "Size (MB)", "Status", "Multilingual", "Licence", "Description")
 SUMMARY_COLUMNS = ("Name", "Size (MB)", "Status", "Licence", "Description")
+SPEAKER_COLUMNS = SUMMARY_COLUMNS
 STATUS_COL = 2
 FALLBACK_TEXT = "the small offline fallback: short notes, often copied from the transcript"
 _SOURCES = {"app": "app", "repo": "models folder", "package": "package", "hf-cache": "HF cache", "folder": "folder"}
@@ -91,15 +93,18 @@ class ModelManagerDialog(QDialog):
         self._job_name = ""
         self._job_summary = False  # the running download is a summary model's
         self._installed: dict[str, InstalledModel] = {}
+        self._speaker_installed: dict[str, InstalledModel] = {}
         self.setWindowTitle("Models")
         self.resize(1000, 440)
 
         self.table = make_table(COLUMNS, "models")
         self.summary_table = make_table(SUMMARY_COLUMNS, "summaryModels")
+        self.speaker_table = make_table(SPEAKER_COLUMNS, "speakerModels")
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Speech (Whisper)")
         self.tabs.addTab(self.summary_table, "Summary")
-        for table in (self.table, self.summary_table):
+        self.tabs.addTab(self.speaker_table, "Speakers")
+        for table in (self.table, self.summary_table, self.speaker_table):
             table.horizontalHeader().setStretchLastSection(True)
             table.itemSelectionChanged.connect(self._update_buttons)
         self.tabs.currentChanged.connect(lambda _index: self._update_buttons())
@@ -152,6 +157,7 @@ class ModelManagerDialog(QDialog):
                 rows.append((inst.name, f"{inst.size_mb:.0f}", status, "?", "?", f"imported: {inst.path}"))
         _fill(self.table, rows)
         _fill(self.summary_table, self._summary_rows())
+        _fill(self.speaker_table, self._speaker_rows())
         if selected:
             self.select(selected)
         self._update_buttons()
@@ -173,6 +179,28 @@ class ModelManagerDialog(QDialog):
             elif inst.name not in specs:
                 rows.append((inst.name, f"{inst.size_mb:.0f}", self._summary_status(inst.name), "?", f"{inst.path}"))
         return rows
+
+    def _speaker_rows(self) -> list[tuple[str, ...]]:
+        """The downloadable speaker models, then .onnx models the user imported; GE2E is built in (no row)."""
+        self._speaker_installed = {m.name: m for m in self.manager.installed_speaker()}
+        specs = {s.name: s for s in self.manager.available_speaker()}
+        rows: list[tuple[str, ...]] = []
+        for spec in specs.values():
+            inst = self._speaker_installed.get(spec.name)
+            size = inst.size_mb if inst else spec.size_mb
+            rows.append((spec.name, f"{size:.0f}", self._status_text(inst), spec.licence, spec.description))
+        for inst in self._speaker_installed.values():
+            if inst.name not in specs:
+                rows.append((inst.name, f"{inst.size_mb:.2f}", self._status_text(inst), "?", f"imported: {inst.path}"))
+        return rows
+
+    def speaker_row_of(self, name: str) -> int:
+        """The speaker table's row showing `name`, or -1."""
+        return _row_in(self.speaker_table, name)
+
+    @property
+    def on_speaker_tab(self) -> bool:
+        return self.tabs.currentWidget() is self.speaker_table
 
     def _summary_status(self, name: str) -> str:
         inst = self._summary_installed.get(name)
@@ -200,7 +228,7 @@ class ModelManagerDialog(QDialog):
 
     def select(self, name: str) -> None:
         """Select `name` in the table that lists it (speech models first), showing that tab."""
-        for table in (self.table, self.summary_table):
+        for table in (self.table, self.summary_table, self.speaker_table):
             row = _row_in(table, name)
             if row >= 0:
                 self.tabs.setCurrentWidget(table)
@@ -209,7 +237,8 @@ class ModelManagerDialog(QDialog):
 
     def selected_name(self) -> str | None:
         """The name selected in the tab shown, or None."""
-        table = self.summary_table if self.on_summary_tab else self.table
+        table = self.tabs.currentWidget()
+        assert isinstance(table, QTableWidget)
         rows = table.selectionModel().selectedRows() if table.selectionModel() else []
         if not rows:
             return None
@@ -218,13 +247,19 @@ class ModelManagerDialog(QDialog):
 
     def _update_buttons(self) -> None:
         name = self.selected_name()
-        summary = self.on_summary_tab
-        specs = self.manager.available_summary() if summary else self.manager.available()
+        summary, speaker = self.on_summary_tab, self.on_speaker_tab
+        if summary:
+            specs, have = self.manager.available_summary(), self._summary_installed
+        elif speaker:
+            specs, have = self.manager.available_speaker(), self._speaker_installed
+        else:
+            specs, have = self.manager.available(), self._installed
         known = name is not None and any(s.name == name for s in specs)
-        installed = name is not None and name in (self._summary_installed if summary else self._installed)
+        installed = name is not None and name in have
         self.download_button.setEnabled(not self.busy and known and not installed)
         self.cancel_button.setEnabled(self.busy and self._cancel is not None)
-        self.import_button.setEnabled(not self.busy and not summary)  # imports a faster-whisper folder
+        self.import_button.setEnabled(not self.busy and not summary)  # a faster-whisper folder or a .onnx file
+        self.import_button.setText("Import .onnx file…" if speaker else "Import folder…")
         self.verify_button.setEnabled(not self.busy and installed and name != DEFAULT_LLM)
         self.use_button.setVisible(summary)
         chosen = "" if name == DEFAULT_LLM else name
@@ -274,6 +309,11 @@ class ModelManagerDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Choose a faster-whisper model folder")
         return Path(folder) if folder else None
 
+    def _ask_onnx_file(self) -> Path | None:
+        """The WeSpeaker .onnx file to import, or None; a method so tests can answer without a file dialog."""
+        file, _ = QFileDialog.getOpenFileName(self, "Choose a WeSpeaker model", "", "ONNX models (*.onnx)")
+        return Path(file) if file else None
+
     def _ask_name(self, default: str) -> str | None:
         """The name to install the folder under, or None when the user cancels; overridable for tests."""
         name, ok = QInputDialog.getText(self, "Import model", "Model name:", text=default)
@@ -281,6 +321,9 @@ class ModelManagerDialog(QDialog):
 
     def _import(self) -> None:
         if self.busy:
+            return
+        if self.on_speaker_tab:
+            self._import_speaker()
             return
         folder = self._ask_folder()
         if folder is None:
@@ -294,6 +337,20 @@ class ModelManagerDialog(QDialog):
         self.progress.setFormat(f"importing {name}…")
         self._show(f"Importing {folder} as {name}…")
         self._start(name, lambda _progress: self.manager.import_folder(folder, name))
+
+    def _import_speaker(self) -> None:
+        """A .onnx file copied in under its own name (the registry's for the known file): used from the next
+        Start when it is the WeSpeaker ResNet34 file or `speakers.model` names it."""
+        file = self._ask_onnx_file()
+        if file is None:
+            return
+        self._cancel = None
+        self._job_summary = False
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(f"importing {file.name}…")
+        self._show(f"Importing {file}…")
+        known = next((s.name for s in self.manager.available_speaker() if file.name in s.files), file.stem)
+        self._start(known, lambda _progress: self.manager.import_speaker(file, known).parent)
 
     def _verify(self) -> None:
         name = self.selected_name()

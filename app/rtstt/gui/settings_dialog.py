@@ -186,7 +186,23 @@ class SettingsDialog(QDialog):
                         tip="a call's microphone lines are yours: they show and export with this name",
                     ),
                     Field("speakers.enabled", "Tell speakers apart", "check"),
-                    Field("speakers.backend", "Backend", "choice", labels={"ge2e": "GE2E (offline)"}),
+                    Field(
+                        "speakers.backend",
+                        "Voice prints",
+                        "choice",
+                        labels={
+                            "auto": "Automatic (WeSpeaker when downloaded, else GE2E)",
+                            "ge2e": "GE2E (offline)",
+                            "wespeaker": "WeSpeaker",
+                        },
+                    ),
+                    Field(
+                        "speakers.model",
+                        "WeSpeaker model",
+                        "text",
+                        placeholder="the downloaded WeSpeaker ResNet34 (Models › Speakers)",
+                        tip="a WeSpeaker .onnx file or an installed speaker model's name; empty: the downloaded one",
+                    ),
                     Field(
                         "speakers.count",
                         "Number of speakers",

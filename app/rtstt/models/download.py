@@ -2,7 +2,7 @@
 
 The only part of model management that uses the network; the manager calls it from `fetch` and installs
 the folder only once every file arrived whole and the set passes `check_model_folder` (a summary model's
-GGUF file: `check_summary_folder`).
+GGUF file: `check_summary_folder`; a speaker model's ONNX file: `check_speaker_folder`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from rtstt.models.registry import ModelSpec
 
 ProgressFn = Callable[[int, int], None]
 GGUF_MAGIC = b"GGUF"  # the first bytes of every GGUF file
+MIN_SPEAKER_BYTES = 1 << 20  # WeSpeaker networks are 20-30 MB; anything under 1 MB is an error page or a stub
+_TEXT_HEADS = (b"version https://git-lfs", b"<", b"{")  # a Git LFS pointer, an HTML/XML page, a JSON error
 
 FETCH_HINT = "check the internet connection or copy a model folder and use `rtstt models import`"
 _SPARE_BYTES = 64 << 20
@@ -29,7 +31,7 @@ _SPARE_BYTES = 64 << 20
 def remote_sizes(hub: Hub, spec: ModelSpec) -> dict[str, int]:
     """Size of each file of `spec` that the hub has, in download order; raises if the model files are absent."""
     wanted = list(spec.files)
-    if spec.kind == "summary":
+    if spec.kind in ("summary", "speaker"):  # one named file each: all of it must be there
         return _summary_sizes(hub, spec, wanted)
     if any(f in VOCABULARY_FILES for f in wanted):  # repositories differ in which one they ship
         wanted += [f for f in VOCABULARY_FILES if f not in wanted]
@@ -75,9 +77,45 @@ def check_summary_folder(path: Path, spec: ModelSpec) -> list[str]:
     return problems
 
 
+def onnx_file_problem(file: Path) -> str | None:
+    """What is wrong with a speaker model's ONNX file, cheaply (parsing the protobuf takes seconds): missing,
+    cut short, or text where the network should be (a Git LFS pointer or an error page saved as the file)."""
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as f:
+            head = f.read(64).lstrip()
+    except OSError:
+        return f"{file.name} is missing"
+    if any(head.startswith(t) for t in _TEXT_HEADS):
+        return f"{file.name} is not an ONNX model (it holds text: a Git LFS pointer or an error page)"
+    if size < MIN_SPEAKER_BYTES:
+        return f"{file.name} is too small for a speaker model ({size} bytes)"
+    return None
+
+
+def check_speaker_folder(path: Path, spec: ModelSpec | None) -> list[str]:
+    """Problems with an installed speaker model: its ONNX file (the spec's, else the folder's only .onnx)."""
+    if not path.is_dir():
+        return [f"{path} is not a folder"]
+    files = [path / f for f in spec.files] if spec else sorted(path.glob("*.onnx"))
+    if not files:
+        return [f"{path} holds no .onnx file"]
+    problems = [p for p in (onnx_file_problem(f) for f in files) if p]
+    for file in files:
+        digest = spec.checksum(file.name) if spec else None
+        if not problems and digest and sha256_file(file) != digest:
+            problems.append(f"{file.name} does not match its known checksum (corrupt or a different version)")
+    return problems
+
+
 def check_folder(path: Path, spec: ModelSpec) -> list[str]:
-    """The checks that fit the spec's kind: a faster-whisper folder, or a summary model's GGUF file."""
-    return check_summary_folder(path, spec) if spec.kind == "summary" else check_model_folder(path, spec)
+    """The checks that fit the spec's kind: a faster-whisper folder, a summary model's GGUF file, or a
+    speaker model's ONNX file."""
+    if spec.kind == "summary":
+        return check_summary_folder(path, spec)
+    if spec.kind == "speaker":
+        return check_speaker_folder(path, spec)
+    return check_model_folder(path, spec)
 
 
 def check_space(models_dir: Path, total: int, name: str) -> None:

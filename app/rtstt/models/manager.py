@@ -8,7 +8,8 @@ mirrors can stand in for huggingface.co.
 Each route lives in its own module (locate, packages, hf_cache, download); this one decides their order.
 
 The summary models (GGUF files for llama.cpp) are fetched the same way, into `<models_dir>/llm/<name>/`,
-where `rtstt.models.nlp_models.summary_model_path` finds them by name.
+where `rtstt.models.nlp_models.summary_model_path` finds them by name; the speaker models (WeSpeaker ONNX
+files) into `<models_dir>/speaker/<name>/`, where `rtstt.models.speaker_models.wespeaker_model_file` finds them.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from rtstt.models.download import (
     ProgressFn,
     check_folder,
     check_space,
+    check_speaker_folder,
     check_summary_folder,
     download_files,
+    onnx_file_problem,
     remote_sizes,
 )
 from rtstt.models.hf_cache import HfCache
@@ -47,11 +50,14 @@ from rtstt.models.registry import (
     ModelSpec,
     all_specs,
     canonical_name,
+    find_speaker_spec,
     find_spec,
     find_summary_spec,
     get_spec,
+    speaker_specs,
     summary_specs,
 )
+from rtstt.models.speaker_models import SPEAKER_MODELS, speaker_model_file
 from rtstt.models.staging import disk_errors, install, staged
 
 __all__ = [
@@ -112,6 +118,11 @@ class ModelManager:
     def summary_dir(self) -> Path:
         """Where summary models go: `models/llm`, the folder `summary_model_path` looks in by name."""
         return self.models_dir / "llm"
+
+    @property
+    def speaker_dir(self) -> Path:
+        """Where speaker (voice print) models go: `models/speaker`, where the speaker stage looks by name."""
+        return self.models_dir / SPEAKER_MODELS
 
     @property
     def hub(self) -> Hub:
@@ -217,6 +228,24 @@ class ModelManager:
                 )
         return out
 
+    def available_speaker(self) -> list[ModelSpec]:
+        """The speaker models `fetch` can download, the recommended one first."""
+        return speaker_specs()
+
+    def installed_speaker(self) -> list[InstalledModel]:
+        """Speaker models on this machine: each `models/speaker/<name>` folder with its ONNX file (downloaded,
+        imported, or put there by the user)."""
+        try:
+            folders = sorted(p for p in self.speaker_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            return []
+        out: list[InstalledModel] = []
+        for folder in folders:
+            file = speaker_model_file(folder)
+            if file is not None:
+                out.append(InstalledModel(folder.name, folder.resolve(), file.stat().st_size / 1e6, "app"))
+        return out
+
     # ------------------------------------------------------------------ fetch
 
     def fetch(
@@ -225,12 +254,12 @@ class ModelManager:
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
     ) -> Path:
-        """Download a known model into `<models_dir>/<name>` (a summary model: `<models_dir>/llm/<name>`);
-        a partial download never becomes visible."""
-        spec = find_summary_spec(name) or get_spec(name)
-        root = self.summary_dir if spec.kind == "summary" else self.models_dir
+        """Download a known model into `<models_dir>/<name>` (a summary model: `<models_dir>/llm/<name>`, a
+        speaker model: `<models_dir>/speaker/<name>`); a partial download never becomes visible."""
+        spec = find_summary_spec(name) or find_speaker_spec(name) or get_spec(name)
+        root = {"summary": self.summary_dir, "speaker": self.speaker_dir}.get(spec.kind, self.models_dir)
         target = root / spec.name
-        if target.is_dir() and not check_folder(target, spec) and (spec.kind == "summary" or is_model_dir(target)):
+        if target.is_dir() and not check_folder(target, spec) and (spec.kind != "whisper" or is_model_dir(target)):
             size = int(folder_size_mb(target) * 1e6)
             if progress:
                 progress(size, size)
@@ -254,6 +283,13 @@ class ModelManager:
                 hint = f"download it in Models › Summary models, or run `rtstt models fetch {summary.name}`"
                 raise ModelNotFound(f"the summary model {summary.name} is not installed", hint)
             return check_summary_folder(folder, summary)
+        speaker = find_speaker_spec(str(name))
+        folder = self.speaker_dir / (speaker.name if speaker else str(name))
+        if speaker is not None or (is_plain_name(str(name)) and find_spec(str(name)) is None and folder.is_dir()):
+            if not folder.is_dir():
+                hint = f"download it in Models › Speakers, or run `rtstt models fetch {name}`"
+                raise ModelNotFound(f"the speaker model {name} is not installed", hint)
+            return check_speaker_folder(folder, speaker)
         path = Path(str(name)).expanduser()
         if path.is_dir() and (looks_like_path(str(name)) or is_model_dir(path)):
             return check_model_folder(path, spec_for_folder_name(path.name))
@@ -279,6 +315,31 @@ class ModelManager:
             (tmp / packages.SOURCE_MARKER).unlink(missing_ok=True)
             install(tmp, target)
         return target.resolve()
+
+    def import_speaker(self, file: Path, name: str = "") -> Path:
+        """Copy a WeSpeaker-format .onnx file into `<models>/speaker/<name>/` (default name: the registry's when it
+        is a known model's file, so it is used at once, else the file's stem); returns the installed file."""
+        file = Path(file).expanduser()
+        if not file.is_file():
+            raise ModelNotFound(f"{file} is not a file", "pass a WeSpeaker .onnx file")
+        problem = onnx_file_problem(file)
+        if problem:
+            raise ModelNotFound(f"{file} is not a speaker model: {problem}", "pass a WeSpeaker .onnx file")
+        known = next((s for s in speaker_specs() if file.name in s.files), None)
+        name = name.strip() or (known.name if known else file.stem)
+        if not is_plain_name(name):
+            raise OutputError(f"{name!r} cannot be a model name", "use letters, digits, '.', '-' or '_'")
+        target = self.speaker_dir / name
+        if target.exists():
+            raise OutputError(
+                f"a speaker model named {name} already exists in {target}", "choose another name or remove it"
+            )
+        spec = find_speaker_spec(name)
+        dest = spec.files[0] if spec else file.name  # a registry name must hold the registry's file name
+        with staged(self.speaker_dir, name) as tmp, disk_errors(f"cannot copy {file} into {target}"):
+            shutil.copyfile(file, tmp / dest)
+            install(tmp, target)
+        return (target / dest).resolve()
 
 
 def _cached(cache: HfCache, repo_id: str) -> tuple[Path, Source] | None:

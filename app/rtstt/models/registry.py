@@ -2,8 +2,8 @@
 
 Names are what users type (`--model small`); the registry maps them to CTranslate2 repositories so the
 manager can find a local copy or download one without the user knowing repository ids. The summary models
-(`kind="summary"`: one GGUF file each, for llama.cpp) are a separate list, so nothing that looks up a
-Whisper model by name ever finds one of them.
+(`kind="summary"`: one GGUF file each, for llama.cpp) and the speaker models (`kind="speaker"`: one ONNX file
+each, voice prints) are separate lists, so nothing that looks up a Whisper model by name ever finds one of them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ class ModelSpec:
     description: str = ""
     sha256: tuple[tuple[str, str], ...] = ()
     licence: str = "MIT"  # OpenAI's Whisper weights and their CTranslate2 conversions
-    kind: str = "whisper"  # "whisper" | "summary" (`files` is one .gguf, installed under models/llm/<name>)
+    kind: str = "whisper"  # "whisper" | "summary" (one .gguf under models/llm/<name>) | "speaker" (one .onnx
+    # under models/speaker/<name>)
     title: str = ""  # how the window names it in a sentence ("Qwen2.5-1.5B"); the name when empty
 
     def checksum(self, filename: str) -> str | None:
@@ -182,6 +183,37 @@ def find_summary_spec(name: str) -> ModelSpec | None:
     """The summary model for a name (any letter case) or its Hub repository id, or None."""
     key = name.strip().lower()
     return next((s for s in _SUMMARY_SPECS if key in (s.name, s.repo_id.lower())), None)
+
+
+# -- speaker models: a WeSpeaker-format ONNX file each (voice prints), run by onnxruntime ---------------------
+
+RECOMMENDED_SPEAKER = "wespeaker-resnet34"
+WESPEAKER_FILE = "voxceleb_resnet34_LM.onnx"
+
+_SPEAKER_SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        RECOMMENDED_SPEAKER,
+        "Wespeaker/wespeaker-voxceleb-resnet34-LM",
+        26,
+        True,
+        (WESPEAKER_FILE,),
+        "stronger voice prints (VoxCeleb-trained); tells real voices apart better than the offline GE2E",
+        licence="CC-BY-4.0",
+        kind="speaker",
+        title="WeSpeaker ResNet34",
+    ),
+)
+
+
+def speaker_specs() -> list[ModelSpec]:
+    """The speaker (voice print) models the model manager offers, the recommended one first."""
+    return list(_SPEAKER_SPECS)
+
+
+def find_speaker_spec(name: str) -> ModelSpec | None:
+    """The speaker model for a name (any letter case) or its Hub repository id, or None."""
+    key = name.strip().lower()
+    return next((s for s in _SPEAKER_SPECS if key in (s.name, s.repo_id.lower())), None)
 
 
 def default_model(language: str) -> str:

@@ -35,6 +35,9 @@ def open_ge2e_encoder() -> Ge2eEncoder | Ge2eOnnxEncoder:
 
 class Ge2eEncoder:
     runtime = "resemblyzer"
+    # Centroids less similar than this (cosine) are surely different voices: tuned on GE2E prints
+    # (benchmarks/diarization.py); the speaker stage uses it when `speakers.threshold` is left at its default.
+    separation_threshold = 0.65
 
     def __init__(self) -> None:
         try:

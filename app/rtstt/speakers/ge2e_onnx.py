@@ -40,6 +40,7 @@ class Ge2eOnnxEncoder:
 
     runtime = "onnx"
     dimension = 256
+    separation_threshold = 0.65  # the same prints as Ge2eEncoder's, so the same bound (see there)
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
         import onnxruntime

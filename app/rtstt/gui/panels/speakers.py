@@ -46,6 +46,7 @@ class SpeakersStrip(QWidget):
         self.colors: tuple[str, ...] = ("#2f6fde",)
         self.talk: dict[str, float] = {}  # raw id -> seconds spoken
         self.names: dict[str, str] = {}
+        self.voice_prints = ""  # which encoder labels the voices ("voice prints: WeSpeaker ResNet34"), once ready
         self.set_state("off")
 
     def set_state(self, state: str, detail: str = "") -> None:
@@ -58,6 +59,8 @@ class SpeakersStrip(QWidget):
         }.get(state, state)
         if detail:
             self._state += f" {detail}"
+        if state == "ready":
+            self.voice_prints = detail
         self._render()
 
     def show_speakers(self, talk: dict[str, float], names: dict[str, str]) -> None:
@@ -81,4 +84,5 @@ class SpeakersStrip(QWidget):
                 f"<b>● {name}</b></a> <span style='color:#8a93a3'>{clock(seconds)}</span>"
             )
         self.label.setText("&nbsp;&nbsp; ".join(chips))
-        self.label.setToolTip("Click a speaker to rename them")
+        tip = "Click a speaker to rename them"
+        self.label.setToolTip(f"{tip}\n{self.voice_prints}" if self.voice_prints else tip)
