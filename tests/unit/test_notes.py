@@ -248,3 +248,101 @@ def test_live_clauses_are_read_as_whole_sentences():
     result = notes.final()
     assert [(q.text, q.lines) for q in result.questions] == [("Who can take the testing?", (4,))]
     assert any(a.due == "Friday" and a.lines == (1,) for a in result.actions)
+
+
+def test_a_proposal_the_room_took_back_is_neither_a_task_nor_a_decision():
+    turns = [
+        ("Tom", "What if we set a rain date? If Saturday is a washout we move it to June 26th."),
+        ("Grace", "The tennis tournament has the park that weekend."),
+        ("Tom", "Okay, forget the rain date. It was a thought."),
+        ("Grace", "I think the vendor fee should go up to $200."),
+        ("Daniel", "That is a lot for the small family places."),
+        ("Maria", "Everyone okay with $175? Not two hundred?"),
+        ("Maria", "Okay, so decided, the vendor fee goes up to $175 and no fireworks this year."),
+        ("Tom", "Agreed, no fireworks."),
+    ]
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            return (
+                "ACTION: Tom - set a rain date - June 26th\n"
+                "DECISION: The vendor fee goes up to $200.\n"
+                "DECISION: The vendor fee goes up to $175.\n"
+                "DECISION: No fireworks this year."
+            )
+        return "Notes."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines(turns))
+    result = notes.final()
+    assert result.actions == []
+    assert [d.text for d in result.decisions] == ["The vendor fee goes up to $175.", "No fireworks this year."]
+    assert notes.stats["taken_back"] == 2
+
+
+def test_figures_the_section_paragraph_left_out_are_kept_after_it(monkeypatch: pytest.MonkeyPatch):
+    """Folding notes into a paragraph loses numbers; the notes holding them follow the paragraph."""
+    import rtstt.nlp.notes as notes_module
+
+    monkeypatch.setattr(notes_module, "SECTION_INPUT", 10)
+    turns = [
+        ("Maria", "The total budget this year is $48,000 for the whole festival."),
+        ("Tom", "We need 120 volunteers and 45 have signed up so far."),
+        ("Grace", "We should book the stage on the east lawn of the park."),
+    ]
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            return (
+                "NOTE: The total budget is $48,000.\n"
+                "NOTE: 120 volunteers are needed and 45 have signed up.\n"
+                "NOTE: The stage goes on the east lawn of the park."
+            )
+        return "The committee talked about the budget, the volunteers and the stage on the east lawn of the park."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines(turns))
+    notes.update()
+    assert notes.fold_due()
+    section = notes.sections[0]
+    assert section.startswith("The committee talked about")
+    assert "$48,000" in section and "120 volunteers" in section and section.count("east lawn") == 1
+
+
+def test_a_task_taken_back_in_a_later_chunk_is_dropped_then():
+    """The proposal and its rejection fall in different map calls: the later update retracts the task."""
+    proposal = [("Tom", "What if we set a rain date? If Saturday is a washout we move it to June 26th.")]
+    rejection = [("Grace", "Nobody does rain dates anymore."), ("Tom", "Okay, forget the rain date.")]
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt and "rain date?" in prompt:
+            return "ACTION: Tom - set a rain date - June 26th"
+        return "NOTE: Rain dates are out of fashion."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines(proposal))
+    notes.update()
+    assert [a.text for a in notes.items] == ["Set a rain date."]
+    notes.add(lines(rejection, start_id=2, seconds=7.0))
+    notes.update()
+    assert notes.items == [] and notes.final().actions == []
+    assert any("taken back" in d for d in notes.dropped)
+
+
+def test_figures_the_model_left_out_are_noted_as_said_and_proposals_are_not():
+    turns = [
+        ("Priya", "Okay. So, um, our total budget for this year is $48,000."),
+        ("Tom", "What if we move it to the next weekend, June 26th?"),
+        ("Grace", "I think we should go up to $200 for the vendor fee."),
+        ("Daniel", "Right now we have 45 volunteers signed up."),
+    ]
+
+    def answer(prompt: str) -> str:
+        if "Write notes on this part" in prompt:
+            return "NOTE: 45 volunteers have signed up."
+        return "Notes."
+
+    notes = RollingNotes(ScriptedModel(answer))
+    notes.add(lines(turns))
+    notes.update()
+    assert notes.noted == ["45 volunteers have signed up.", "Priya: Our total budget for this year is $48,000."]

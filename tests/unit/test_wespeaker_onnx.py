@@ -17,6 +17,7 @@ import pytest
 
 from rtstt.errors import ModelNotFound, RtsttError
 from rtstt.speakers.wespeaker_onnx import WespeakerOnnxEncoder
+from tests.unit.test_fbank import torchaudio_fbank
 
 RATE = 16000
 
@@ -83,18 +84,7 @@ def voice(seconds: float, pitch: float, seed: int = 0) -> np.ndarray:
 def torch_reference(model: Any, audio: np.ndarray) -> np.ndarray:
     """What WeSpeaker computes: torchaudio's kaldi fbank of 16-bit-scaled audio, mean taken off, the network."""
     torch = pytest.importorskip("torch")
-    kaldi = pytest.importorskip("torchaudio.compliance.kaldi")
-    feats = kaldi.fbank(
-        torch.from_numpy(audio)[None] * (1 << 15),
-        num_mel_bins=80,
-        frame_length=25,
-        frame_shift=10,
-        dither=0.0,
-        sample_frequency=RATE,
-        window_type="hamming",
-        energy_floor=0.0,
-        use_energy=False,
-    )
+    feats = torch.from_numpy(torchaudio_fbank(audio))
     feats = feats - feats.mean(dim=0)
     with torch.no_grad():
         emb = model(feats[None])[0].numpy()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rtstt.errors import RtsttError
-from rtstt.models.onnx_export import _without_onnx_package_check, write_export_folder
+from rtstt.models.onnx_export import _without_onnx_package_check, run_export, write_export_folder
 from rtstt.models.speaker_models import GE2E_MODEL_FILE
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rtstt.models.speaker_models import ge2e_onnx_user_path
 
-    try:
-        folder = export_ge2e(Path(args.dest) if args.dest else ge2e_onnx_user_path())
-    except RtsttError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    print(f"{folder} ({size / 1e6:.1f} MB)")
-    return 0
+    return run_export(lambda: export_ge2e(Path(args.dest) if args.dest else ge2e_onnx_user_path()))
 
 
 if __name__ == "__main__":

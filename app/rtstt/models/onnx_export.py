@@ -199,8 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     from rtstt.models.nlp_models import onnx_minilm_user_path, sentence_model_path
 
     dest = Path(args.dest) if args.dest else onnx_minilm_user_path()
+    return run_export(lambda: export_minilm(sentence_model_path(args.src), dest))
+
+
+def run_export(export: Callable[[], Path]) -> int:
+    """The exports' command line: run `export`, print the folder and its size (exit 0), or the error (1)."""
     try:
-        folder = export_minilm(sentence_model_path(args.src), dest)
+        folder = export()
     except RtsttError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

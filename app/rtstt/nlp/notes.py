@@ -75,6 +75,28 @@ _WHEN = (
 _DUE_IN_TEXT = re.compile(rf"\b(?:by|before|until|due|on)\s+({_WHEN})|\b(next\s+{_WHEN})", re.I)
 
 
+# "forget the rain date", "no rain date", "Not two hundred?": a point dropped after it was raised
+_NEGATOR = re.compile(
+    r"\b(?:no|not|forget|drop|scrap|skip)\s+(?:(?:the|a|an|any|more)\s+)?(?!objections?\b|problem\b|yet\b)"
+    r"([\w'$]+(?:,\d{3})*(?:[ -][\w'$]+(?:,\d{3})*)?)",
+    re.I,
+)
+REJECTION_SPREAD = 15  # lines after an item's own where a "no <it>" takes it back (the fee: 12 lines later)
+_NUMBER_WORDS = dict(
+    zero=0, one=1, two=2, three=3, four=4, five=5, six=6, seven=7, eight=8, nine=9, ten=10, eleven=11, twelve=12
+)
+_NUMBER_WORDS |= dict(thirteen=13, fourteen=14, fifteen=15, sixteen=16, seventeen=17, eighteen=18, nineteen=19)
+_NUMBER_WORDS |= dict(twenty=20, thirty=30, forty=40, fifty=50, sixty=60, seventy=70, eighty=80, ninety=90)
+_FIGURE = re.compile(r"\$?\d[\d,]*(?:\.\d+)?(?:\s*%|k\b)?|\b(?:[a-z]+)\s+(?:hundred|thousand)\b", re.I)
+FIGURES_PER_SECTION = 8  # notes with a figure the section's paragraph left out, kept after it
+FIGURES_PER_CHUNK = 3  # sentences with a figure the model's notes left out, noted as said
+FIGURE_SENTENCE_WORDS = 30  # longer sentences are rambles: their figure goes without them
+_FILLER = re.compile(r"\b(?:um+|uh+|erm|you know|like,|i mean|honestly|basically|actually)\b,?\s*", re.I)
+# "if Saturday's a washout, we move it to the 26th", "I think we should go up to $200": a proposal, which
+# quoted on its own reads as the plan (the rain date was rejected, the fee went to $175)
+_HYPOTHETICAL = re.compile(r"\b(?:if|maybe|might|could|would|should|i'd|we'd|think|guess|suppose|unless)\b", re.I)
+_OPENER = re.compile(r"^(?:(?:so|okay|ok|and|but|well|right|yeah|alright)\b[,.]?\s*)+", re.I)
+
 # "Tom will ask the mayor's office", "Priya to call Jenna", "I'll send the letters": the owner said in the task
 _OWNER_IN_TASK = re.compile(
     r"^(?P<who>I|[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)(?:\s+will|'ll|'m\s+going\s+to|\s+am\s+going\s+to|"
@@ -215,6 +237,90 @@ def _said_near(phrase: str, lines: Sequence[Line], ids: tuple[int, ...], spread:
     return f" {key} " in f" {near} "
 
 
+def _figures(text: str) -> set[int]:
+    """The numbers in `text` as integers: "$4,500" and "4500" -> 4500, "two hundred" -> 200 (dates and
+    amounts alike; enough to tell whether a figure was kept or taken back)."""
+    found: set[int] = set()
+    for match in _FIGURE.finditer(text):
+        token = match.group(0).lower()
+        words = token.split()
+        if len(words) == 2 and words[0] in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[words[0]] * (100 if words[1] == "hundred" else 1000))
+            continue
+        digits = re.sub(r"[^\d.]", "", token)
+        try:
+            value = float(digits)
+        except ValueError:
+            continue
+        found.add(int(value * 1000) if token.endswith("k") else int(value))
+    return found
+
+
+def _taken_back(text: str, lines: Sequence[Line], ids: tuple[int, ...]) -> bool:
+    """Whether someone took the point back after it was said: "forget the rain date", "so no rain date",
+    "Not two hundred?" within REJECTION_SPREAD lines after its first line, naming one of its topic words or
+    one of its figures. A small model writes a proposal that the room then dropped as a task or a decision
+    (the hour's benchmark: "Set a rain date.", "fee increase to $200" where $175 was agreed)."""
+    index = {line.id: i for i, line in enumerate(lines)}
+    starts = [index[x] for x in ids if x in index]
+    if not starts:
+        return False
+    topic, figures = _stems(text), _figures(text)
+    if any(_stems(m.group(1)) & topic for m in _NEGATOR.finditer(text)):
+        return False  # "No fireworks this year.": a later "no fireworks" agrees with it
+    first = min(starts)
+    if figures:  # from where its figure was first said: the model may link the line that settled the point
+        first = min([first] + [i for i, line in enumerate(lines[:first]) if _figures(line.text) & figures])
+    for line in lines[first + 1 : first + 1 + REJECTION_SPREAD]:
+        for match in _NEGATOR.finditer(line.text):
+            named = match.group(1)
+            if _stems(named) & topic or _figures(named) & figures:
+                return True
+    return False
+
+
+def _figures_said(chunk: Sequence[Line], covered: set[int]) -> list[_Note]:
+    """The sentences of `chunk` that state a figure the model's notes on it left out ("Our total budget for
+    this year is $48,000."), as said by whom, at most FIGURES_PER_CHUNK, amounts of money first. A 1.5B model
+    writes eight notes on three minutes of talk and drops most numbers (benchmark, the hour: the budget, the
+    vendor count, the volunteers, the headliner's fee were in no note); numbers are what notes are read for,
+    and a sentence that was said cannot be an invention."""
+    found: list[tuple[int, int, int, int, _Note, set[int]]] = []  # amounts first, then more figures, more words
+    for order, line in enumerate(chunk):
+        for sentence in split_sentences(line.text):
+            said = _OPENER.sub("", _FILLER.sub("", sentence)).strip()
+            if said.endswith("?") or not re.search(r"\d", said) or len(said.split()) > FIGURE_SENTENCE_WORDS:
+                continue
+            if _HYPOTHETICAL.search(said):
+                continue
+            figures = _figures(said) - covered
+            if not figures:
+                continue
+            text = said[0].upper() + said[1:]
+            note = _Note(f"{line.speaker}: {text}" if line.speaker else text, (line.id,), line.start)
+            found.append((0 if "$" in said else 1, -len(figures), -len(content_words(said)), order, note, figures))
+    picked: list[_Note] = []
+    for *_, note, figures in sorted(found, key=lambda f: f[:4]):
+        if len(picked) < FIGURES_PER_CHUNK and figures - covered:
+            picked.append(note)
+            covered |= figures
+    return sorted(picked, key=lambda n: n.start)
+
+
+def _figures_left_out(notes: Sequence[str], paragraph: str) -> list[str]:
+    """Notes holding a figure (an amount, a count, a date) that `paragraph` does not: folding ten minutes of
+    notes into three sentences dropped most of them (benchmark, the hour: the budget, the volunteers, the
+    headliner's fee), and a meeting's numbers are what its notes are read for."""
+    kept = _figures(paragraph)
+    left: list[str] = []
+    for note in notes:
+        figures = _figures(note)
+        if figures and not figures <= kept:
+            left.append(note)
+            kept |= figures
+    return left[:FIGURES_PER_SECTION]
+
+
 # -- reading the model's answers --------------------------------------------------------------------------
 
 
@@ -263,6 +369,10 @@ def split_action(body: str) -> tuple[str, str, str]:
 
 
 def _same(a: str, b: str) -> bool:
+    """The same item in other words; never two items with different figures ("fee to $200" / "to $175")."""
+    fa, fb = _figures(a), _figures(b)
+    if fa and fb and fa != fb:
+        return False
     wa, wb = _stems(a), _stems(b)
     if not wa or not wb:
         return norm(a) == norm(b)
@@ -291,6 +401,7 @@ class RollingNotes:
         self._pending = 0  # index into `lines` of the first line not yet mapped
         self._notes: list[_Note] = []  # mapped, not yet folded into a section
         self.sections: list[str] = []
+        self._paragraphs: list[str] = []  # each section's paragraph without the figures kept after it
         self._section_starts: list[float] = []  # where in the meeting each section begins
         self.items: list[NoteItem] = []
         self.model_failed = 0  # map answers with nothing usable: the summary falls back to what was said
@@ -301,6 +412,8 @@ class RollingNotes:
         self.stats: dict[str, float] = {"largest_prompt_tokens": 0, "context_tokens": llm.context_tokens}
         self.stats |= {"map_calls": 0, "reduce_calls": 0, "generated_tokens": 0, "generate_s": 0.0}
         self.stats["decisions_demoted"] = 0
+        self.stats["taken_back"] = 0  # actions and decisions the room dropped after they were raised
+        self.noted: list[str] = []  # every note the map kept, in order (what the sections were folded from)
 
     # -- input --------------------------------------------------------------------------------------------
     def add(self, lines: Sequence[Line]) -> None:
@@ -390,9 +503,13 @@ class RollingNotes:
         self.stats["map_calls"] += 1
         tagged = parse_tagged(self._ask(prompt, MAP_OUTPUT))
         kept = 0
+        noted = len(self.noted)
         for kind, body in tagged:
             kept += self._take(kind, body, chunk)
         if kept:
+            written = " ".join(self.noted[noted:] + [body for _, body in tagged])
+            for note in _figures_said(chunk, _figures(written)):
+                self._note(note)
             self.model_used += 1
             if self.weak:  # the offline fallback misses most tasks: the commitments said are listed too
                 self._commitments(chunk)
@@ -414,7 +531,7 @@ class RollingNotes:
             self.dropped.append(f"{kind}: {body}")
             return 0
         if kind == "note":
-            self._notes.append(_Note(_sentence(text), linked, chunk[0].start))
+            self._note(_Note(_sentence(text), linked, chunk[0].start))
             return 1
         source = next((line for line in chunk if line.id == linked[0]), None)
         if owner and not _said_near(owner, chunk, linked):
@@ -425,15 +542,23 @@ class RollingNotes:
             owner = source.speaker if _takes_on(source.text, owner) else owner
         if due and not _said_near(due, chunk, linked):
             due = ""
+        if kind in ("action", "decision") and _taken_back(text, chunk, linked):
+            self.dropped.append(f"{kind} (taken back): {body}")
+            self.stats["taken_back"] += 1
+            return 0
         if kind == "decision" and not _decided_near(chunk, linked):
             self.stats["decisions_demoted"] += 1  # said, perhaps, but nobody decided it: a note, not a decision
-            self._notes.append(_Note(_sentence(text), linked, chunk[0].start))
+            self._note(_Note(_sentence(text), linked, chunk[0].start))
             return 1
         item = NoteItem(kind, _sentence(text), owner, due, linked)
         if kind == "decision":
-            self._notes.append(_Note(_sentence(f"Decided: {text}"), linked, chunk[0].start))
+            self._note(_Note(_sentence(f"Decided: {text}"), linked, chunk[0].start))
         self._keep(item)
         return 1
+
+    def _note(self, note: _Note) -> None:
+        self._notes.append(note)
+        self.noted.append(note.text)
 
     def _keep(self, item: NoteItem) -> None:
         for i, seen in enumerate(self.items):
@@ -453,7 +578,7 @@ class RollingNotes:
         """Notes from what was said when the model gave nothing usable: never invented, never empty."""
         text = " ".join(line.text for line in chunk)
         for sentence in split_sentences(extractive_summary(text, 2)):
-            self._notes.append(_Note(sentence, support(sentence, chunk, window=0), chunk[0].start))
+            self._note(_Note(sentence, support(sentence, chunk, window=0), chunk[0].start))
         self._commitments(chunk)
 
     def _commitments(self, chunk: list[Line]) -> None:
@@ -495,14 +620,15 @@ class RollingNotes:
         self._notes = self._notes[len(group) :]
         self.stats["reduce_calls"] += 1
         self._section_starts.append(group[0].start)
-        self.sections.append(
-            self._fold(
-                [n.text for n in group],
-                "Write one short paragraph (3 to 4 sentences) with these points. Keep names, numbers, dates "
-                "and decisions. Add nothing that is not in the notes.",
-                REDUCE_OUTPUT,
-            )
+        texts = [n.text for n in group]
+        paragraph = self._fold(
+            texts,
+            "Write one short paragraph (3 to 4 sentences) with these points. Keep names, numbers, dates "
+            "and decisions. Add nothing that is not in the notes.",
+            REDUCE_OUTPUT,
         )
+        self._paragraphs.append(paragraph)
+        self.sections.append(" ".join([paragraph, *_figures_left_out(texts, paragraph)]))
 
     def _notes_tokens(self) -> int:
         return sum(self.llm.count_tokens(n.text) + 2 for n in self._notes)
@@ -519,7 +645,24 @@ class RollingNotes:
             self._map(chunk)
             if time.perf_counter() - t0 >= self.update_budget_s:
                 break
+        self._retract()
         return self.summary_so_far()
+
+    def _retract(self) -> None:
+        """Items and decision notes the room took back after the chunk they came from ended ("forget the rain
+        date" two minutes after "what if we set a rain date?") go, checked against every line heard since."""
+        mapped = self.lines[: self._pending]
+        kept: list[NoteItem] = []
+        for item in self.items:
+            if item.kind in ("action", "decision") and _taken_back(item.text, mapped, item.lines):
+                self.dropped.append(f"{item.kind} (taken back): {item.text}")
+                self.stats["taken_back"] += 1
+            else:
+                kept.append(item)
+        self.items = kept
+        self._notes = [
+            n for n in self._notes if not (n.text.startswith("Decided:") and _taken_back(n.text, mapped, n.lines))
+        ]
 
     def fold_due(self) -> bool:
         """Fold the notes into a section when they pass their budget (True when it did). Called after the
@@ -544,10 +687,15 @@ class RollingNotes:
             chunk = self._next_chunk(budget)
             self._pending += len(chunk)
             self._map(chunk)
+        self._retract()
         while self._notes:
             self._reduce_notes()
-        summary = self._final_summary(list(self.sections))
-        if len(self.sections) > 2:  # the overview, then the sections it was written from, by time
+        # With timed sections below it, the overview is written from their paragraphs: the figures follow in
+        # the sections, and with the quoted sentences in its input the model's overview became a copy of one
+        # section (benchmark, the hour). Without them, the summary is all there is: figures included.
+        with_sections = len(self.sections) > 2
+        summary = self._final_summary(list(self._paragraphs if with_sections else self.sections))
+        if with_sections:  # the overview, then the sections it was written from, by time
             timed = [f"{_clock(t)} – {text}" for t, text in zip(self._section_starts, self.sections, strict=True)]
             summary = "\n\n".join([summary, *timed])
         items = sorted(self.items, key=lambda it: self._position(it.lines[0]) if it.lines else 0)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from rtstt.errors import ModelNotFound
+from rtstt.onnx_session import cpu_session
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -29,7 +30,6 @@ class OnnxSentenceEncoder:
     dimension = 384
 
     def __init__(self, folder: Path, threads: int = 1, max_tokens: int = MAX_TOKENS, batch_size: int = 32) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         folder = Path(folder)
@@ -44,12 +44,7 @@ class OnnxSentenceEncoder:
         self.tokenizer.enable_truncation(max_tokens)
         pad_id = self.tokenizer.token_to_id("[PAD]")
         self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")  # per batch
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(folder / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(folder / MODEL_FILE, threads)
         self._inputs = {i.name for i in self.session.get_inputs()}
         output = self.session.get_outputs()[0]  # last_hidden_state: [batch, sequence, 384]
         self._output = output.name

@@ -14,6 +14,7 @@ import numpy as np
 
 from rtstt.errors import ModelNotFound
 from rtstt.models.speaker_models import GE2E_MODEL_FILE
+from rtstt.onnx_session import cpu_session
 from rtstt.speakers.mel import HOP, mel_spectrogram
 from rtstt.vocab import SAMPLE_RATE
 
@@ -43,8 +44,6 @@ class Ge2eOnnxEncoder:
     separation_threshold = 0.65  # the same prints as Ge2eEncoder's, so the same bound (see there)
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
-        import onnxruntime
-
         folder = Path(folder)
         if not (folder / GE2E_MODEL_FILE).is_file():
             raise ModelNotFound(
@@ -52,12 +51,7 @@ class Ge2eOnnxEncoder:
                 "export it again with `python -m rtstt.models.ge2e_export`",
             )
         self.folder = folder
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)  # beside Whisper; 1 thread: ~12 ms per 3 s, 2 were slower
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(folder / GE2E_MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(folder / GE2E_MODEL_FILE, threads)  # 1 thread: ~12 ms per 3 s, 2 were slower
         self._input = self.session.get_inputs()[0].name
         self.embed(np.zeros(SAMPLE_RATE, dtype=np.float32) + 1e-4)  # first-run allocations now, not mid-meeting
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from rtstt.errors import ModelNotFound
 from rtstt.models.speaker_models import SEGMENTATION_MODEL_FILE
+from rtstt.onnx_session import cpu_session
 from rtstt.vocab import SAMPLE_RATE
 
 CONTEXT_S = 2.5  # audio taken on each side of a point (the network was trained on 5 s chunks)
@@ -53,8 +54,6 @@ class SpeakerTurns:
     runtime = "onnx"
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
-        import onnxruntime
-
         folder = Path(folder)
         if not (folder / SEGMENTATION_MODEL_FILE).is_file():
             raise ModelNotFound(
@@ -64,12 +63,7 @@ class SpeakerTurns:
         info = json.loads((folder / "export.json").read_text(encoding="utf-8"))
         self.frame_step_s = float(info["frame_step_s"])
         self.first_centre_s = float(info["first_frame_centre_s"])
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)  # beside Whisper: ~15 ms per 5 s window on one thread
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(folder / SEGMENTATION_MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(folder / SEGMENTATION_MODEL_FILE, threads)  # ~15 ms per 5 s on one thread
         self._input = self.session.get_inputs()[0].name
         self.activities(np.zeros(SAMPLE_RATE, dtype=np.float32))  # first-run allocations now, not mid-meeting
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rtstt.errors import ModelNotFound, RtsttError
+from rtstt.onnx_session import cpu_session
 from rtstt.speakers.fbank import NUM_MEL_BINS, cmn, kaldi_fbank
 from rtstt.vocab import SAMPLE_RATE
 
@@ -35,8 +36,6 @@ class WespeakerOnnxEncoder:
     separation_threshold = 0.3
 
     def __init__(self, model_file: Path, threads: int = 1) -> None:
-        import onnxruntime
-
         model_file = Path(model_file)
         if not model_file.is_file():
             raise ModelNotFound(
@@ -45,13 +44,8 @@ class WespeakerOnnxEncoder:
                 "and point the app at it",
             )
         self.model_file = model_file
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)  # it runs beside Whisper: one thread unless told
-        options.inter_op_num_threads = 1
         try:
-            self.session = onnxruntime.InferenceSession(
-                str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self.session = cpu_session(model_file, threads)
         except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...) for a bad file
             raise RtsttError(
                 f"'{model_file}' is not a valid ONNX model ({type(exc).__name__}: {str(exc).strip()[:200]})",
