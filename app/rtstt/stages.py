@@ -91,6 +91,10 @@ class Stage:
     def load(self) -> None:
         """Load models (slow); raise RtsttError to turn the stage off with a message."""
 
+    def ready_detail(self) -> str:
+        """What the window says beside "ready" once `load` is done (which model runs, and on what)."""
+        return ""
+
     def update(self, segments: list[Segment], final: bool) -> None:
         raise NotImplementedError
 
@@ -110,7 +114,7 @@ class Stage:
         finally:
             self.loaded.set()
         self.ready = True
-        self.publish(StageStatus(self.name, StageState.READY))
+        self.publish(StageStatus(self.name, StageState.READY, self.ready_detail()))
         done, last_run = 0, 0.0
         while True:
             self._news.wait(timeout=self.interval_s)
@@ -196,10 +200,9 @@ class SpeakersStage(Stage):
         """`threshold` left at the settings' default means the encoder's own `separation_threshold` (the scales
         of GE2E and WeSpeaker similarities differ); `model` is `speakers.model` (a WeSpeaker .onnx file or an
         installed speaker model's name; "" = the installed recommended one)."""
-        super().__init__(self._publish_with_detail, interval_s=0.5)
+        super().__init__(publish, interval_s=0.5)
         from rtstt.speakers.clustering import SessionClustering
 
-        self._outer = publish
         self.backend = backend
         self.pyannote_model = pyannote_model
         self.model = model
@@ -303,11 +306,8 @@ class SpeakersStage(Stage):
         self.threshold = float(own)
         self.session = SessionClustering(self.threshold, self.max_speakers, self.count)
 
-    def _publish_with_detail(self, event: Event) -> None:
-        # The base class announces "ready" without detail; the window says which voice prints are in use.
-        if isinstance(event, StageStatus) and event.stage == self.name and event.state == StageState.READY:
-            event = StageStatus(self.name, StageState.READY, self.voice_prints)
-        self._outer(event)
+    def ready_detail(self) -> str:
+        return self.voice_prints  # the window says which voice prints are in use
 
     def _load_turns(self) -> None:
         """The speaker-change network, when exported; without it units only end at pauses (as before)."""
@@ -538,8 +538,7 @@ class SummaryStage(Stage):
         threads: int = 1,
     ) -> None:
         """`summarizer`: a chat model already loaded (loading a big model for every session is slow)."""
-        super().__init__(self._publish_with_detail, interval_s=wall_interval_s)
-        self._outer = publish
+        super().__init__(publish, interval_s=wall_interval_s)
         self.model = model
         self.quantization = quantization
         self.speech_interval_s = interval_s
@@ -577,11 +576,8 @@ class SummaryStage(Stage):
 
         return describe(self.summarizer) if self.summarizer is not None else ""
 
-    def _publish_with_detail(self, event: Event) -> None:
-        # The base class announces "ready" without detail; the window shows what the model runs on.
-        if isinstance(event, StageStatus) and event.stage == self.name and event.state == StageState.READY:
-            event = StageStatus(self.name, StageState.READY, self.describe())
-        self._outer(event)
+    def ready_detail(self) -> str:
+        return self.describe()  # the window shows what the model runs on
 
     def update(self, segments: list[Segment], final: bool) -> None:
         from rtstt.events import Summary

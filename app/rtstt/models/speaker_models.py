@@ -88,8 +88,9 @@ def wespeaker_model_file(model: str = "", models_dir: Path | None = None) -> Pat
     if raw and (path.suffix.lower() == ".onnx" or path.is_file() or "/" in raw or "\\" in raw):
         if path.is_file():
             return path
-        if path.is_dir() and speaker_model_file(path) is not None:
-            return speaker_model_file(path)
+        inside = speaker_model_file(path) if path.is_dir() else None
+        if inside is not None:
+            return inside
         raise ModelNotFound(
             f"speakers.model '{raw}' is no WeSpeaker ONNX file: it does not exist",
             "check the path in Settings › Speakers, or leave it empty to use the downloaded WeSpeaker model",

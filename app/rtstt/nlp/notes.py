@@ -279,8 +279,9 @@ def _taken_back(text: str, lines: Sequence[Line], ids: tuple[int, ...]) -> bool:
     if any(_stems(m.group(1)) & topic for m in _NEGATOR.finditer(text)):
         return False  # "No fireworks this year.": a later "no fireworks" agrees with it
     first = min(starts)
-    if figures:  # from where its figure was first said: the model may link the line that settled the point
-        first = min([first] + [i for i, line in enumerate(lines[:first]) if _figures(line.text) & figures])
+    if figures:  # from where its figure was first said nearby: the model may link the line that settled it
+        earlier = range(max(0, first - REJECTION_SPREAD), first)
+        first = min([first] + [i for i in earlier if _figures(lines[i].text) & figures])
     for line in lines[first + 1 : first + 1 + REJECTION_SPREAD]:
         for match in _NEGATOR.finditer(line.text):
             named = match.group(1)
