@@ -290,11 +290,12 @@ def reference_segments(path: Path, reference: list[tuple[float, float, str]], se
 
 
 def transcribe(
-    path: Path, settings: Settings, backend: Any, realtime: bool = False, turns: bool = True
+    path: Path, settings: Settings, backend: Any, realtime: bool = False, turns: bool = True, split: bool = True
 ) -> dict[str, Any]:
     """Run the file through the engine as `rtstt transcribe --speakers` does; time the speaker stage.
     `realtime`: replay the file at the speed of speech, as the window hears a meeting (short final lines).
-    `turns=False`: units end at pauses only (no speaker-change network), to measure what it adds."""
+    `turns=False`: units end at pauses only (no speaker-change network), to measure what it adds; `split=False`:
+    lines keep both voices when the speaker changes inside them (the network still ends units)."""
     engine = Engine(settings, FileSource(path, realtime=realtime), backend)
     segments: dict[int, Segment] = {}
     labels: dict[int, str | None] = {}
@@ -311,6 +312,7 @@ def transcribe(
     stage = next(s for s in engine.stages if s.name == "speakers")
     if not turns:
         stage._load_turns = lambda: None  # type: ignore[method-assign]
+    stage.split_lines = split
     spent = {"update_s": 0.0}
     update = stage.update
 
@@ -349,6 +351,9 @@ def transcribe(
         "embed_s": time.perf_counter() - t1,
         "turn_checks": stage.turn_checks,
         "turn_changes": stage.turn_changes,
+        "lines_checked": stage.splitter.lines_checked if stage.splitter is not None else 0,
+        "lines_split": stage.splitter.lines_split if stage.splitter is not None else 0,
+        "split_s": stage.splitter.seconds if stage.splitter is not None else 0.0,
     }
 
 
@@ -521,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--no-turns", action="store_true", help="units end at pauses only (without the speaker-change network)"
     )
+    p.add_argument("--no-split", action="store_true", help="lines are not cut where the voice changes inside them")
     p.add_argument("--model", default="tiny.en")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "diarization.json")
@@ -564,7 +570,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             if backend:
-                run = transcribe(path, here, backend, realtime=args.realtime, turns=not args.no_turns)
+                run = transcribe(
+                    path, here, backend, realtime=args.realtime, turns=not args.no_turns, split=not args.no_split
+                )
             else:
                 run = reference_segments(path, reference, here)
             save_prints(prints, run)
@@ -583,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
             "engine_rtf": run["wall_s"] / max(run["audio_s"], 1e-9),
             "turn_checks": run.get("turn_checks", 0),
             "turn_changes": run.get("turn_changes", 0),
+            "lines_checked": run.get("lines_checked", 0),
+            "lines_split": run.get("lines_split", 0),
+            "split_ms_per_line": 1000 * run.get("split_s", 0.0) / max(run.get("lines_checked", 0), 1),
         }
         if sweep:
             row["sweep"] = {}
@@ -647,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(rows: list[dict[str, Any]], sweep: list[float]) -> None:
     head = f"{'dialogue':12s} {'dur s':>6s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'conf/cov':>8s}"
-    head += f" {'oracle':>6s} {'spk':>7s} {'unc':>3s} {'segs':>5s} {'span':>5s} {'short ok':>8s} {'spk RTF':>8s}"
+    head += f" {'oracle':>6s} {'spk':>7s} {'unc':>3s} {'segs':>5s} {'span':>5s} {'split':>5s} {'short ok':>8s}"
+    head += f" {'spk RTF':>8s}"
     print(head + "".join(f" {'t=' + str(t):>7s}" for t in sweep))
     for r in rows:
         short = f"{r['short_segments_right']}/{r['short_segments']}"
@@ -655,7 +667,8 @@ def print_table(rows: list[dict[str, Any]], sweep: list[float]) -> None:
         line = (
             f"{r['dialogue']:12s} {r['duration_s']:6.1f} {r['der']:6.1%} {r['missed']:6.1%} {r['false_alarm']:6.1%} "
             f"{r['confusion']:6.1%} {r['confusion_covered']:8.1%} {r['oracle_der']:6.1%} {found:>7s} "
-            f"{'yes' if r['uncertain'] else 'no':>3s} {r['segments']:5d} {r['spanning_segments']:5d} {short:>8s} "
+            f"{'yes' if r['uncertain'] else 'no':>3s} {r['segments']:5d} {r['spanning_segments']:5d} "
+            f"{r.get('lines_split', 0):5d} {short:>8s} "
             f"{r['speaker_stage_rtf']:8.3f}"
         )
         print(line + "".join(f" {r['sweep'][str(t)]['der']:7.1%}" for t in sweep))

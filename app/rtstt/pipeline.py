@@ -35,7 +35,8 @@ from rtstt.errors import AudioFormatError, RtsttError
 from rtstt.events import EngineError, Event, Final, Keywords, Metric, Questions, SpeakerLabels, StreamEnded, Summary
 from rtstt.metrics import LatencyTracker, ResourceSampler
 from rtstt.session.live import LiveSession
-from rtstt.stages import SummaryStage, build_stages
+from rtstt.speakers.line_split import CONTEXT_AFTER_S, CONTEXT_BEFORE_S
+from rtstt.stages import SpeakersStage, SummaryStage, build_stages
 from rtstt.stt.streaming import StreamingTranscriber
 from rtstt.stt.whisper import WhisperBackend
 from rtstt.tracks import TimeOrder, Track, TrackEvent
@@ -90,6 +91,7 @@ class Engine:
         self.error: RtsttError | None = None
         self.ended: StreamEnded | None = None
         self.stages = build_stages(settings, self.publish)
+        self._speakers = next((s for s in self.stages if isinstance(s, SpeakersStage)), None)  # cuts two-voice lines
         # Stages that embed voices get each final segment's audio back out of a short history (in a call only the
         # system track's: the microphone's lines are the user's own, the speakers stage leaves them alone).
         history = any(s.needs_audio for s in self.stages)
@@ -335,23 +337,39 @@ class Engine:
         """Hand an event to the session (finals, labels, insights) and then to the subscribers. Thread-safe:
         the engine thread and the stages' threads call it."""
         if isinstance(event, Final):
-            # Numbered and journalled; a failing disk is reported and the words stay in the session.
-            event = Final(segment=self.session.add_final(event.segment), emitted_at=event.emitted_at)
-            track = self._by_name.get(event.segment.track, self.tracks[0])
-            if self.source.realtime:
-                self.latency.add(event.latency_s)
-                track.latency.add(event.latency_s)
-                self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
-                self._notify(Metric("latency_p50_s", self.latency.p50, event.emitted_at))
-            self._notify(event)
-            seg = event.segment
-            audio = track.audio(seg.start, seg.end)
-            for stage in self.stages:
-                stage.submit(seg, audio if stage.needs_audio else None)
+            for part in self._one_voice_lines(event):
+                self._add_final(part)
             return
         if isinstance(event, _SESSION_EVENTS):
             self.session.apply(event)  # journalled as they come: a crash keeps what the user saw
         self._notify(event)
+
+    def _one_voice_lines(self, final: Final) -> list[Final]:
+        """A line in which the voice changes becomes one line per voice (the speakers stage's network decides)."""
+        if self._speakers is None:
+            return [final]
+        seg = final.segment
+        track = self._by_name.get(seg.track, self.tracks[0])
+        start = max(0.0, seg.start - CONTEXT_BEFORE_S)
+        audio = track.audio(start, seg.end + CONTEXT_AFTER_S)
+        parts = self._speakers.split_line(seg, audio, int(start * SAMPLE_RATE) / SAMPLE_RATE)
+        return [final] if len(parts) == 1 else [Final(segment=p, emitted_at=final.emitted_at) for p in parts]
+
+    def _add_final(self, event: Final) -> None:
+        """Numbered and journalled (a failing disk is reported and the words stay in the session), then shown
+        and handed to the stages with its audio."""
+        event = Final(segment=self.session.add_final(event.segment), emitted_at=event.emitted_at)
+        track = self._by_name.get(event.segment.track, self.tracks[0])
+        if self.source.realtime:
+            self.latency.add(event.latency_s)
+            track.latency.add(event.latency_s)
+            self._notify(Metric("latency_s", event.latency_s, event.emitted_at))
+            self._notify(Metric("latency_p50_s", self.latency.p50, event.emitted_at))
+        self._notify(event)
+        seg = event.segment
+        audio = track.audio(seg.start, seg.end)
+        for stage in self.stages:
+            stage.submit(seg, audio if stage.needs_audio else None)
 
     def _notify(self, event: Event) -> None:
         for callback in list(self._subscribers):

@@ -181,8 +181,9 @@ class SpeakersStage(Stage):
     label for all its segments. It is clustered once it is closed (the next segment starts after a pause,
     it reached UNIT_MAX_S, or the session ends); until then, once it holds OPEN_LABEL_S of speech, its
     segments take the nearest known speaker provisionally (a print of its audio so far; never a new
-    speaker: a print surely unlike every known voice waits), and wait unlabelled before that. A unit can
-    span a speaker change without a pause: it then gets one label (accepted for now)."""
+    speaker: a print surely unlike every known voice waits), and wait unlabelled before that. Where the
+    segmentation network hears another voice start without a pause, the unit closes there; the engine
+    has already cut a line in which the voice changes into one line per voice (`split_line`)."""
 
     name = "speakers"
     needs_audio = True
@@ -227,6 +228,9 @@ class SpeakersStage(Stage):
         self.turns = None  # the segmentation network that hears a change of voice without a pause (or None)
         self.turn_checks = 0  # unit boundaries it was asked about, and the changes it heard
         self.turn_changes = 0
+        self.split_lines = True  # cut a line where the voice changes inside it (`split_line`)
+        self.splitter = None  # its LineSplitter, made once the network is loaded
+        self._new_voice: set[int] = set()  # segments the network heard start with another voice
 
     def submit(self, segment: Segment, audio: np.ndarray | None = None) -> None:
         """A call's microphone lines are the user's own: only the others (the system track) are told apart."""
@@ -309,6 +313,22 @@ class SpeakersStage(Stage):
     def ready_detail(self) -> str:
         return self.voice_prints  # the window says which voice prints are in use
 
+    def split_line(self, segment: Segment, audio: np.ndarray | None, audio_start: float) -> list[Segment]:
+        """The line cut where the voice changes inside it (rtstt.speakers.line_split), or [segment]: before the
+        network is loaded, for the user's own microphone lines, without audio, or if the check fails (a line is
+        never lost to it). Runs on the engine thread, before the line is numbered and shown."""
+        if not self.split_lines or self.turns is None or audio is None or segment.track == MIC_TRACK:
+            return [segment]
+        if self.splitter is None:
+            from rtstt.speakers.line_split import LineSplitter
+
+            self.splitter = LineSplitter(self.turns)
+        try:
+            return self.splitter.split(segment, audio, audio_start)
+        except Exception:
+            log.exception("speakers: the line could not be checked for a change of voice")
+            return [segment]
+
     def _load_turns(self) -> None:
         """The speaker-change network, when exported; without it units only end at pauses (as before)."""
         from rtstt.speakers.turns import open_speaker_turns
@@ -327,7 +347,7 @@ class SpeakersStage(Stage):
                 continue
             with self._lock:
                 audio = self.audio.pop(seg.id, None)
-            if self._open and (not self._continues(seg) or self._voice_changes(audio)):
+            if self._open and (not self._continues(seg) or self._voice_changes(seg, audio)):
                 added |= self._close()
             self._open.append(seg)
             self._open_audio.append(np.zeros(0, np.float32) if audio is None else audio)
@@ -352,15 +372,18 @@ class SpeakersStage(Stage):
         last, first = self._open[-1], self._open[0]
         return seg.start - last.end < UNIT_GAP_S and seg.end - first.start <= UNIT_MAX_S
 
-    def _voice_changes(self, audio: np.ndarray | None) -> bool:
-        """The segment that follows the open unit without a pause is another voice (the segmentation network
-        compares a few seconds on each side): the unit closes there, so one print never mixes two people."""
+    def _voice_changes(self, seg: Segment, audio: np.ndarray | None) -> bool:
+        """`seg`, which follows the open unit without a pause, is another voice (the segmentation network
+        compares a few seconds on each side): the unit closes there, so one print never mixes two people,
+        and `seg` never takes the voice before it as a short reply's label (`_fill_short`)."""
         if self.turns is None or audio is None or not self._open_audio:
             return False
         check = self.turns.check(np.concatenate(self._open_audio), audio)
         self.turn_checks += 1
         changed = check is not None and check.changed
         self.turn_changes += changed
+        if changed:
+            self._new_voice.add(seg.id)
         return changed
 
     def _open_print_now(self, provisional: bool = False) -> np.ndarray | None:
@@ -490,7 +513,7 @@ class SpeakersStage(Stage):
             gap_before = seg.start - before.end if before is not None else float("inf")
             gap_after = after.start - segments[j - 1].end if after is not None else float("inf")
             name = following[i]
-            if before is not None and gap_before < gap_after:
+            if before is not None and gap_before < gap_after and seg.id not in self._new_voice:
                 name = self.labels.get(before.id)
             for s in segments[i:j]:
                 if name is not None and self.labels.get(s.id) != name:

@@ -83,3 +83,61 @@ def test_without_the_network_a_pause_still_ends_units():
     stage.submit(second, woman)
     stage.update([first, second], final=True)
     assert stage.unit_of[1] == stage.unit_of[2] and stage.turn_checks == 0
+
+
+def one_sentence_two_voices(path: Path) -> Path:
+    """ "The quick brown fox jumps over" in piper's male voice, then "the lazy dog near the river bank." in
+    festival's female one, 0.05 s apart: one sentence, so Whisper makes it one line, and no pause for the
+    speaker stage to end a unit at. The cut points are the fixtures' word times (tiny.en, word timestamps)."""
+    man, woman = speech("utt_piper_1"), speech("utt_festival_1")
+    audio = np.concatenate(
+        [
+            np.zeros(8000, np.float32),
+            man[: int(1.75 * 16000)],  # "... jumps over" ends at 1.72 s
+            np.zeros(800, np.float32),
+            woman[int(1.97 * 16000) :],  # "the lazy dog ..." starts at 2.00 s
+            np.zeros(16000, np.float32),
+        ]
+    )
+    sf.write(str(path), audio, 16000)
+    return path
+
+
+def lines_of(path: Path, whisper_backend, split: bool) -> tuple[list[Segment], dict[int, str]]:
+    from rtstt.audio.sources import FileSource
+    from rtstt.config import Settings
+    from rtstt.events import Final, SpeakerLabels
+    from rtstt.pipeline import Engine
+
+    settings = Settings().with_overrides(speakers__enabled=True)
+    engine = Engine(settings, FileSource(path, realtime=False), whisper_backend)
+    stage = next(s for s in engine.stages if isinstance(s, SpeakersStage))
+    stage.split_lines = split
+    lines: list[Segment] = []
+    labels: dict[int, str] = {}
+
+    def collect(event) -> None:
+        if isinstance(event, Final):
+            lines.append(event.segment)
+        elif isinstance(event, SpeakerLabels):
+            labels.update(event.labels)
+
+    engine.subscribe(collect)
+    engine.run()
+    assert engine.error is None and stage.error is None
+    assert [s.id for s in engine.session.transcript.segments] == [s.id for s in lines]  # journalled as shown
+    return lines, labels
+
+
+@needs_model
+def test_a_line_in_which_the_voice_changes_becomes_one_line_per_voice(tmp_path: Path, whisper_backend):
+    path = one_sentence_two_voices(tmp_path / "two_voices.flac")
+    lines, labels = lines_of(path, whisper_backend, split=True)
+    texts = [s.text.lower().strip(".") for s in lines]
+    assert len(lines) == 2, texts
+    assert texts[0].endswith("jumps over") and texts[1].startswith("the lazy dog"), texts
+    assert labels[lines[0].id] != labels[lines[1].id]  # each line its own voice, so its own label
+    assert lines[0].end <= lines[1].start and all(w.start >= lines[1].start for w in lines[1].words)
+    # without the cut the sentence stays one line, and one of the two people gets the other's words
+    whole, _ = lines_of(path, whisper_backend, split=False)
+    assert len(whole) == 1 and " ".join(texts) == whole[0].text.lower().strip(".")

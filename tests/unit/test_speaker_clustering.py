@@ -384,3 +384,17 @@ def test_ids_left_with_gaps_are_closed_at_the_end_in_order_of_appearance():
     assert consecutive_ids(["S3", "S1", "S3"]) == {"S3": "S1", "S1": "S2"}
     assert consecutive_ids(["S1", "S2", "S1"]) == {}
     assert consecutive_ids([]) == {}
+
+
+def test_a_short_session_of_one_or_two_voices_is_not_split_into_many():
+    """Live, 20-24 long prints is about a minute of talk. With one speaker allowed per 2 prints the eigengap
+    of such sparse graphs often said 5-10 speakers for 1 or 2 (a live two-person chat was shown as 7)."""
+    counts = []
+    for n_speakers in (1, 2):
+        for n in (20, 24):
+            for seed in range(40):
+                x, seconds, _ = real_like(n_speakers, n, seed=seed)
+                counts.append((n_speakers, cluster_session(x, seconds, threshold=0.65).n_speakers))
+    exact = sum(found == truth for truth, found in counts) / len(counts)
+    assert exact >= 0.95, exact
+    assert all(found <= truth + 2 for truth, found in counts), counts

@@ -12,6 +12,7 @@ each is stays the voice prints' job.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from rtstt.vocab import SAMPLE_RATE
 CONTEXT_S = 2.5  # audio taken on each side of a point (the network was trained on 5 s chunks)
 EDGE_S = 0.1  # frames this close to the point are not counted on either side (the change itself)
 ACTIVE = 0.5  # a local speaker with at least this activity is talking
+WINDOW_S = 2 * CONTEXT_S  # one network run: the span within which its local speakers are consistent
+SIDE_S = 1.0  # inside a line, the speech on each side of a word gap that says whether the voice changed there
+MIN_SIDE_S = 0.2  # less than this of frames on a side is too little to judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class TurnCheck:
     before_activity: float
     after_activity: float
     previous_after: float  # how much the speaker before still talks after the point
+    next_before: float = 0.0  # how much the speaker after already talked before the point
 
     @property
     def changed(self) -> bool:
@@ -46,6 +51,12 @@ class TurnCheck:
             and min(self.before_activity, self.after_activity) >= ACTIVE
             and self.previous_after < ACTIVE
         )
+
+    @property
+    def contrast(self) -> float:
+        """How clearly the voice changes here: each side's main speaker, less what it says on the other side
+        (of neighbouring word gaps that all hear the same change, the clearest is where it happens)."""
+        return self.before_activity - self.previous_after + self.after_activity - self.next_before
 
 
 class SpeakerTurns:
@@ -78,24 +89,58 @@ class SpeakerTurns:
 
     def check(self, before: np.ndarray, after: np.ndarray) -> TurnCheck | None:
         """Compare the last CONTEXT_S of `before` with the first CONTEXT_S of `after` in one window; None when
-        a side is too short to judge (under 0.2 s of frames away from the point)."""
+        a side is too short to judge (under MIN_SIDE_S of frames away from the point)."""
         context = int(CONTEXT_S * SAMPLE_RATE)
         left, right = before[-context:], after[:context]
         point = len(left) / SAMPLE_RATE
         activity = self.activities(np.concatenate([left, right]))
-        times = self.frame_times(len(activity))
-        sides = activity[times < point - EDGE_S], activity[times > point + EDGE_S]
-        if min(len(side) for side in sides) * self.frame_step_s < 0.2:
-            return None
-        means = [side.mean(axis=0) for side in sides]
-        first, second = (int(np.argmax(m)) for m in means)
-        return TurnCheck(
-            before=first,
-            after=second,
-            before_activity=float(means[0][first]),
-            after_activity=float(means[1][second]),
-            previous_after=float(means[1][first]),
-        )
+        return _compare(activity, self.frame_times(len(activity)), self.frame_step_s, point, 0.0, float("inf"))
+
+    def checks_inside(self, audio: np.ndarray, points: Sequence[float], lo: float, hi: float) -> list[TurnCheck | None]:
+        """A `TurnCheck` at each of `points` (seconds into `audio`, e.g. a line's word gaps), each side taking at
+        most SIDE_S of frames and none outside [lo, hi] (the line's own speech: silence after a short last
+        word would dilute its side). The audio runs through the network in WINDOW_S windows, half
+        overlapping; a point is judged in the window where it is most central. None where a side is too short."""
+        n = len(audio)
+        window = int(WINDOW_S * SAMPLE_RATE)
+        starts = list(range(0, max(n - window, 0) + 1, window // 2))
+        if starts[-1] + window < n:
+            starts.append(n - window)  # the last window ends with the audio
+        activities: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        out: list[TurnCheck | None] = []
+        for point in points:
+            centre = point * SAMPLE_RATE
+            start = min(starts, key=lambda s: abs(s + min(window, n) / 2 - centre))
+            if start not in activities:
+                activity = self.activities(audio[start : start + window])
+                activities[start] = (activity, self.frame_times(len(activity)) + start / SAMPLE_RATE)
+            activity, times = activities[start]
+            side = (max(lo, point - SIDE_S), min(hi, point + SIDE_S))
+            out.append(_compare(activity, times, self.frame_step_s, point, *side))
+        return out
+
+
+def _compare(
+    activity: np.ndarray, times: np.ndarray, step: float, point: float, lo: float, hi: float
+) -> TurnCheck | None:
+    """Each side's main local speaker and activities, from the frames in [lo, point - EDGE_S) and
+    (point + EDGE_S, hi]; None when a side holds under MIN_SIDE_S of frames."""
+    sides = (
+        activity[(times >= lo) & (times < point - EDGE_S)],
+        activity[(times > point + EDGE_S) & (times <= hi)],
+    )
+    if min(len(side) for side in sides) * step < MIN_SIDE_S:
+        return None
+    means = [side.mean(axis=0) for side in sides]
+    first, second = (int(np.argmax(m)) for m in means)
+    return TurnCheck(
+        before=first,
+        after=second,
+        before_activity=float(means[0][first]),
+        after_activity=float(means[1][second]),
+        previous_after=float(means[1][first]),
+        next_before=float(means[0][second]),
+    )
 
 
 def open_speaker_turns() -> SpeakerTurns | None:
