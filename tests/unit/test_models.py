@@ -507,14 +507,15 @@ class _FakeHubHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def loopback_hub(mirror: Path, monkeypatch: pytest.MonkeyPatch):
     """A local HTTP server shaped like the Hub, with offline mode lifted for this test only."""
-    hf = pytest.importorskip("huggingface_hub")
+    pytest.importorskip("huggingface_hub")
+    import huggingface_hub.utils as hf_utils  # a lazy attribute of the package: imported, not looked up
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
-    close = getattr(hf.utils, "close_session", None) or getattr(hf.utils, "reset_sessions", None)
+    close = getattr(hf_utils, "close_session", None) or getattr(hf_utils, "reset_sessions", None)
     if close:
         close()
     handler = type("Handler", (_FakeHubHandler,), {"root": mirror, "seen_auth": [], "gone": set()})

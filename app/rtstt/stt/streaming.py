@@ -116,6 +116,7 @@ class StreamingTranscriber:
         self._committed: list[Word] = []  # agreed words whose audio is in the buffer: the decoder prefix
         self._previous_tail: list[Word] = []  # the last final words of the previous utterance
         self._emitted = 0  # how many of `_committed` were already emitted as Final segments
+        self._final_until = 0.0  # end of the last word emitted as Final (seconds): no later pass may say it again
         self._tentative: list[Word] = []
         self._last_pass_at = -1.0
         self._last_pass_end = 0  # absolute sample up to which the last pass saw audio
@@ -230,8 +231,10 @@ class StreamingTranscriber:
         offset = self._buf_start / SAMPLE_RATE
         limit = end_sample / SAMPLE_RATE
         words = [_abs_word(w, offset, limit) for w in hyp.words]
-        floor = self._committed[-1].end if self._committed else 0.0
-        words = [w for w in words if w.end > floor - 0.01 and _key(w.text)]
+        # Words already agreed or final are not heard again: after a trim or a long silence `_committed` can be
+        # empty while the buffer still starts inside the last final word, so the floor also remembers finals.
+        floor = max(self._committed[-1].end if self._committed else 0.0, self._final_until)
+        words = [w for w in words if (w.start + w.end) / 2 > floor - 0.01 and _key(w.text)]
         words = _drop_previous_echo(words, self._committed[-4:] or self._previous_tail)
         return _drop_hallucinated(words, self._committed)
 
@@ -334,6 +337,7 @@ class StreamingTranscriber:
 
     def _final(self, words: list[Word]) -> Final:
         text = "".join(w.text for w in words).strip()
+        self._final_until = max(self._final_until, words[-1].end)
         self._previous_tail = list(words[-4:])
         seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=tuple(words), id=self._next_id)
         translated = getattr(self.backend, "task", "transcribe") == "translate"  # English text of the spoken language
