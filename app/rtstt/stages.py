@@ -231,6 +231,7 @@ class SpeakersStage(Stage):
         self.split_lines = True  # cut a line where the voice changes inside it (`split_line`)
         self.splitter = None  # its LineSplitter, made once the network is loaded
         self._new_voice: set[int] = set()  # segments the network heard start with another voice
+        self._cut_starts: set[float] = set()  # start times of lines `split_line` cut off the line before them
 
     def submit(self, segment: Segment, audio: np.ndarray | None = None) -> None:
         """A call's microphone lines are the user's own: only the others (the system track) are told apart."""
@@ -324,10 +325,12 @@ class SpeakersStage(Stage):
 
             self.splitter = LineSplitter(self.turns)
         try:
-            return self.splitter.split(segment, audio, audio_start)
+            parts = self.splitter.split(segment, audio, audio_start)
         except Exception:
             log.exception("speakers: the line could not be checked for a change of voice")
             return [segment]
+        self._cut_starts.update(round(p.start, 3) for p in parts[1:])  # before they reach `update`
+        return parts
 
     def _load_turns(self) -> None:
         """The speaker-change network, when exported; without it units only end at pauses (as before)."""
@@ -376,6 +379,9 @@ class SpeakersStage(Stage):
         """`seg`, which follows the open unit without a pause, is another voice (the segmentation network
         compares a few seconds on each side): the unit closes there, so one print never mixes two people,
         and `seg` never takes the voice before it as a short reply's label (`_fill_short`)."""
+        if round(seg.start, 3) in self._cut_starts:
+            self._new_voice.add(seg.id)
+            return True  # the engine cut this line where the network heard the voice change
         if self.turns is None or audio is None or not self._open_audio:
             return False
         check = self.turns.check(np.concatenate(self._open_audio), audio)

@@ -3,6 +3,8 @@ itself is tested on real voices in tests/integration/test_speaker_turns.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,33 @@ def test_a_failing_check_never_costs_the_line_and_the_user_s_own_lines_are_left_
     stage.splitter = None
     assert stage.split_line(mic, np.zeros(48000, np.float32), 0.0) == [mic] and stage.splitter is None
     assert stage.split_line(seg, None, 0.0) == [seg]
+
+
+class ChangeAtSecondGap:
+    """A network that hears the voice change at the second word gap only."""
+
+    def checks_inside(self, audio, points, lo, hi):
+        return [check(i == 1) for i in range(len(points))]
+
+
+class FixedPrints:
+    """Voice prints by where the audio was cut from (its first sample's value), one per voice."""
+
+    runtime = "test"
+
+    def embed(self, audio):
+        return np.eye(4, dtype=np.float32)[int(audio[0])]
+
+
+def test_a_cut_line_starts_a_new_speaker_unit_without_asking_the_network_again():
+    stage = SpeakersStage(lambda event: None)
+    stage.turns = ChangeAtSecondGap()  # type: ignore[assignment]
+    stage.encoder = FixedPrints()
+    seg = line(("the", 0.0, 0.4), ("quick", 0.4, 0.9), ("brown", 0.9, 1.5), ("fox", 1.5, 2.4))
+    first, second = stage.split_line(seg, np.zeros(3 * 16000, np.float32), 0.0)
+    assert (first.text, second.text) == ("the quick", "brown fox")
+    first, second = replace(first, id=7), replace(second, id=8)  # numbered by the session
+    stage.submit(first, np.zeros(int(0.9 * 16000), np.float32))
+    stage.submit(second, np.ones(int(1.5 * 16000), np.float32))
+    stage.update([first, second], final=True)
+    assert stage.unit_of[7] != stage.unit_of[8] and stage.turn_checks == 0

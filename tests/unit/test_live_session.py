@@ -206,3 +206,17 @@ def test_a_session_journalled_before_the_flag_existed_loads_as_not_uncertain(tmp
     reopened = LiveSession.open(tmp_path, session.id)
     assert reopened.insights.summary == "A greeting." and reopened.insights.speakers_uncertain is False
     assert json.loads(reopened.export(tmp_path / "o.json").read_text())["speakers_uncertain"] is False
+
+
+def test_lines_heard_after_the_journal_stopped_each_stay_in_their_own_place(tmp_path: Path) -> None:
+    """The engine's segment ids are not the session's (the two parts of a line cut where the voice changes
+    share one): a line the journal refused is numbered by the session, never put in another line's place."""
+    session = LiveSession.start(tmp_path, "stopped")
+    problems: list[RtsttError] = []
+    session.on_error = problems.append
+    session.add_final(seg(0.0, "kept"))
+    session._store.closed = True  # the journal no longer records (what a closed session's store says)
+    first = session.add_final(Segment(1.0, 1.5, "the quick brown fox", id=1))
+    second = session.add_final(Segment(1.6, 2.0, "jumps over", id=1))
+    assert [s.text for s in session.segments()] == ["kept", "the quick brown fox", "jumps over"]
+    assert len({first.id, second.id, 1}) == 3 and len(problems) == 2

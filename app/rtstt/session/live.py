@@ -179,7 +179,10 @@ class LiveSession:
                 failure = exc
                 added = self.transcript.segments[-1] if len(self.transcript) else None
                 appended = added is not None and added.id >= before  # in memory already: only the write failed
-                stored = added if appended and added is not None else self.transcript.add(segment)
+                # numbered here (id 0 = the next one): the engine's ids are not the session's, and the parts of a
+                # line cut in two share one; kept under it, the second part would replace the first
+                fresh = dataclasses.replace(segment, id=0)
+                stored = added if appended and added is not None else self.transcript.add(fresh)
         if failure is not None:
             self._report(failure)
         self._notify(SegmentAdded(stored))
